@@ -1,0 +1,77 @@
+package chain
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/trie"
+)
+
+// Header names everything a block commits to. Its hash is the block's hash.
+type Header struct {
+	ChainID        string
+	Height         uint64
+	Round          uint32
+	Time           uint64 // milliseconds since the Unix epoch, stamped by the proposer
+	Parent         common.Hash
+	Proposer       common.Address
+	Reveal         common.Hash // the proposer's next hash-chain preimage (the sovereign key's seed input)
+	TxRoot         common.Hash
+	ReceiptRoot    common.Hash
+	StateRoot      common.Hash
+	ValidatorsHash common.Hash
+	LastCommit     *Certificate `rlp:"nil"` // the parent's commit certificate; nil at height 1
+}
+
+// Hash is Keccak-256 of the header's canonical encoding.
+func (h *Header) Hash() common.Hash { return rlpHash(h) }
+
+// Block is a header and the transactions it orders.
+type Block struct {
+	Header *Header
+	Txs    []*Tx
+}
+
+// Hash is the header's hash.
+func (b *Block) Hash() common.Hash { return b.Header.Hash() }
+
+// Height is the header's height.
+func (b *Block) Height() uint64 { return b.Header.Height }
+
+// Bytes is the canonical encoding of the block.
+func (b *Block) Bytes() []byte {
+	out, err := rlp.EncodeToBytes(b)
+	if err != nil {
+		panic(fmt.Sprintf("encode block: %v", err))
+	}
+	return out
+}
+
+// DecodeBlock parses a block's canonical encoding.
+func DecodeBlock(raw []byte) (*Block, error) {
+	b := new(Block)
+	if err := rlp.DecodeBytes(raw, b); err != nil {
+		return nil, reject(ErrMalformed, "decode block: %v", err)
+	}
+	if b.Header == nil {
+		return nil, reject(ErrMalformed, "block without header")
+	}
+	return b, nil
+}
+
+// TxList adapts a transaction list to go-ethereum's DeriveSha so the
+// transactions root is a standard Merkle-Patricia root with proofs.
+type TxList []*Tx
+
+func (l TxList) Len() int { return len(l) }
+func (l TxList) EncodeIndex(i int, w *bytes.Buffer) {
+	w.Write(l[i].Bytes())
+}
+
+// TxRoot is the Merkle root over the transactions in order.
+func TxRoot(txs []*Tx) common.Hash {
+	return types.DeriveSha(TxList(txs), trie.NewStackTrie(nil))
+}

@@ -1,0 +1,67 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// RejectError is a rejection with a stable, machine-readable code. The code is
+// what RPC returns and what a receipt stores, so it must never change once
+// released.
+type RejectError struct {
+	Code string
+}
+
+func (e *RejectError) Error() string { return e.Code }
+
+// Rejection codes. Callers tell them apart with errors.Is.
+var (
+	ErrMalformed          = &RejectError{"malformed"}
+	ErrBadSignature       = &RejectError{"bad_signature"}
+	ErrWrongChain         = &RejectError{"wrong_chain"}
+	ErrBadNonce           = &RejectError{"bad_nonce"}
+	ErrNonceTooHigh       = &RejectError{"nonce_too_high"}
+	ErrUnknownType        = &RejectError{"unknown_type"}
+	ErrInsufficientFunds  = &RejectError{"insufficient_funds"}
+	ErrUnknownAsset       = &RejectError{"unknown_asset"}
+	ErrUnknownAccount     = &RejectError{"unknown_account"}
+	ErrAccountExists      = &RejectError{"account_exists"}
+	ErrNotAuthorized      = &RejectError{"not_authorized"}
+	ErrNotIssuer          = &RejectError{"not_issuer"}
+	ErrNotBank            = &RejectError{"not_bank"}
+	ErrZeroAmount         = &RejectError{"zero_amount"}
+	ErrOverflow           = &RejectError{"overflow"}
+	ErrSelfTransfer       = &RejectError{"self_transfer"}
+	ErrTooLarge           = &RejectError{"too_large"}
+	ErrAlreadyKnown       = &RejectError{"already_known"}
+	ErrPoolFull           = &RejectError{"pool_full"}
+	ErrSenderLimit        = &RejectError{"sender_limit"}
+	ErrUnderpricedReplace = &RejectError{"replacement_not_allowed"}
+)
+
+// AllRejectCodes lists every rejection so docs and tests can enumerate them.
+var AllRejectCodes = []*RejectError{
+	ErrMalformed, ErrBadSignature, ErrWrongChain, ErrBadNonce, ErrNonceTooHigh,
+	ErrUnknownType, ErrInsufficientFunds, ErrUnknownAsset, ErrUnknownAccount,
+	ErrAccountExists, ErrNotAuthorized, ErrNotIssuer, ErrNotBank, ErrZeroAmount,
+	ErrOverflow, ErrSelfTransfer, ErrTooLarge, ErrAlreadyKnown, ErrPoolFull,
+	ErrSenderLimit, ErrUnderpricedReplace,
+}
+
+// CodeOf returns the rejection code carried by err, or "" when err is nil,
+// or "internal" when err is not a rejection.
+func CodeOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	var re *RejectError
+	if errors.As(err, &re) {
+		return re.Code
+	}
+	return "internal"
+}
+
+// reject wraps a sentinel with detail while keeping errors.Is working.
+func reject(code *RejectError, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", code, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,36 @@
+package chain
+
+import (
+	"bytes"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/trie"
+)
+
+// Receipt is the outcome of one transaction in a block. A transaction whose
+// ledger rule rejected it is still in the block (its nonce is spent) and its
+// receipt carries the rejection code, so the refusal is on the record.
+type Receipt struct {
+	TxHash common.Hash
+	Code   string // "" on success, else a RejectError code
+}
+
+// OK reports whether the transaction took effect.
+func (r *Receipt) OK() bool { return r.Code == "" }
+
+// Receipts adapts a receipt list to DeriveSha.
+type Receipts []*Receipt
+
+func (l Receipts) Len() int { return len(l) }
+func (l Receipts) EncodeIndex(i int, w *bytes.Buffer) {
+	if err := rlp.Encode(w, l[i]); err != nil {
+		panic(err)
+	}
+}
+
+// ReceiptRoot is the Merkle root over receipts in transaction order.
+func ReceiptRoot(rs []*Receipt) common.Hash {
+	return types.DeriveSha(Receipts(rs), trie.NewStackTrie(nil))
+}

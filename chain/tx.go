@@ -1,0 +1,204 @@
+package chain
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"fmt"
+	"io"
+	"math/big"
+	"sync/atomic"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// Limits on a transaction's encoding, checked before anything else is done
+// with it.
+const (
+	MaxTxBytes   = 16 * 1024
+	MaxTxSigs    = 8
+	signatureLen = crypto.SignatureLength
+)
+
+// txEnvelope is the wire form of a transaction: the one canonical encoding.
+type txEnvelope struct {
+	ChainID string
+	Type    TxType
+	Nonce   uint64
+	Payload []byte
+	Sigs    [][]byte
+}
+
+// Tx is a signed transaction. It caches its hash and its recovered signers,
+// so a node recovers each signature once, from txpool to block apply, by
+// sharing the same *Tx.
+type Tx struct {
+	env     txEnvelope
+	body    Body
+	hash    atomic.Pointer[common.Hash]
+	signers atomic.Pointer[[]common.Address]
+	size    int
+}
+
+// NewTx builds an unsigned transaction carrying body.
+func NewTx(chainID string, nonce uint64, body Body) *Tx {
+	payload, err := rlp.EncodeToBytes(body)
+	if err != nil {
+		panic(fmt.Sprintf("encode %T: %v", body, err)) // bodies are plain structs; cannot fail
+	}
+	return &Tx{env: txEnvelope{ChainID: chainID, Type: body.TxType(), Nonce: nonce, Payload: payload}, body: body}
+}
+
+func (tx *Tx) ChainID() string { return tx.env.ChainID }
+func (tx *Tx) Type() TxType    { return tx.env.Type }
+func (tx *Tx) Nonce() uint64   { return tx.env.Nonce }
+func (tx *Tx) Body() Body      { return tx.body }
+func (tx *Tx) Sigs() [][]byte  { return tx.env.Sigs }
+
+// SigningHash is what every signer of the transaction signs: chain id, type,
+// nonce and payload, without signatures.
+func (tx *Tx) SigningHash() common.Hash {
+	return rlpHash([]any{"sovereign-tx", tx.env.ChainID, tx.env.Type, tx.env.Nonce, tx.env.Payload})
+}
+
+// Hash is Keccak-256 of the full canonical encoding: the record number.
+func (tx *Tx) Hash() common.Hash {
+	if h := tx.hash.Load(); h != nil {
+		return *h
+	}
+	h := crypto.Keccak256Hash(tx.Bytes())
+	tx.hash.Store(&h)
+	return h
+}
+
+// Bytes returns the canonical encoding.
+func (tx *Tx) Bytes() []byte {
+	b, err := rlp.EncodeToBytes(&tx.env)
+	if err != nil {
+		panic(err) // envelope of plain types; cannot fail
+	}
+	return b
+}
+
+// Size is the length of the canonical encoding.
+func (tx *Tx) Size() int {
+	if tx.size == 0 {
+		tx.size = len(tx.Bytes())
+	}
+	return tx.size
+}
+
+// Sign appends a signature by key. The first signature is the sender's;
+// later ones are co-signers (for example a withdrawal key).
+func (tx *Tx) Sign(key *ecdsa.PrivateKey) error {
+	sig, err := crypto.Sign(tx.SigningHash().Bytes(), key)
+	if err != nil {
+		return fmt.Errorf("sign tx: %w", err)
+	}
+	tx.env.Sigs = append(tx.env.Sigs, sig)
+	tx.hash.Store(nil)
+	tx.signers.Store(nil)
+	tx.size = 0
+	return nil
+}
+
+// Signers recovers the address behind every signature, in order, once; later
+// calls return the cached result. It refuses malleable (high-s) signatures so
+// that a transaction's hash cannot be changed by a third party.
+func (tx *Tx) Signers() ([]common.Address, error) {
+	if s := tx.signers.Load(); s != nil {
+		return *s, nil
+	}
+	if len(tx.env.Sigs) == 0 {
+		return nil, reject(ErrBadSignature, "transaction is not signed")
+	}
+	hash := tx.SigningHash()
+	out := make([]common.Address, len(tx.env.Sigs))
+	for i, sig := range tx.env.Sigs {
+		addr, err := recoverSigner(hash, sig)
+		if err != nil {
+			return nil, fmt.Errorf("signature %d: %w", i, err)
+		}
+		out[i] = addr
+	}
+	tx.signers.Store(&out)
+	return out, nil
+}
+
+// Sender is the first signer.
+func (tx *Tx) Sender() (common.Address, error) {
+	s, err := tx.Signers()
+	if err != nil {
+		return common.Address{}, err
+	}
+	return s[0], nil
+}
+
+// recoverSigner returns the address that produced sig over hash.
+func recoverSigner(hash common.Hash, sig []byte) (common.Address, error) {
+	if len(sig) != signatureLen {
+		return common.Address{}, reject(ErrBadSignature, "signature is %d bytes, want %d", len(sig), signatureLen)
+	}
+	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64])
+	if !crypto.ValidateSignatureValues(sig[64], r, s, true) {
+		return common.Address{}, reject(ErrBadSignature, "signature values out of range")
+	}
+	pub, err := crypto.SigToPub(hash.Bytes(), sig)
+	if err != nil {
+		return common.Address{}, reject(ErrBadSignature, "recover: %v", err)
+	}
+	return crypto.PubkeyToAddress(*pub), nil
+}
+
+// EncodeRLP writes the canonical encoding.
+func (tx *Tx) EncodeRLP(w io.Writer) error { return rlp.Encode(w, &tx.env) }
+
+// DecodeRLP reads a transaction and decodes its typed body, so a decoded Tx
+// is always well-formed.
+func (tx *Tx) DecodeRLP(s *rlp.Stream) error {
+	raw, err := s.Raw()
+	if err != nil {
+		return err
+	}
+	return tx.decode(raw)
+}
+
+// DecodeTx parses a raw transaction, naming what is wrong with it.
+func DecodeTx(raw []byte) (*Tx, error) {
+	if len(raw) > MaxTxBytes {
+		return nil, reject(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxBytes)
+	}
+	tx := new(Tx)
+	if err := tx.decode(raw); err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+func (tx *Tx) decode(raw []byte) error {
+	var env txEnvelope
+	if err := rlp.DecodeBytes(raw, &env); err != nil {
+		return reject(ErrMalformed, "decode transaction: %v", err)
+	}
+	if len(env.Sigs) > MaxTxSigs {
+		return reject(ErrMalformed, "%d signatures, limit %d", len(env.Sigs), MaxTxSigs)
+	}
+	body, err := decodeBody(env.Type, env.Payload)
+	if err != nil {
+		return err
+	}
+	tx.env, tx.body, tx.size = env, body, len(raw)
+	h := crypto.Keccak256Hash(raw)
+	tx.hash.Store(&h)
+	return nil
+}
+
+// rlpHash is Keccak-256 of the RLP encoding of v.
+func rlpHash(v any) common.Hash {
+	var buf bytes.Buffer
+	if err := rlp.Encode(&buf, v); err != nil {
+		panic(fmt.Sprintf("rlp hash %T: %v", v, err))
+	}
+	return crypto.Keccak256Hash(buf.Bytes())
+}
