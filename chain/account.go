@@ -1,0 +1,120 @@
+package chain
+
+import (
+	"sort"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Account is one ledger account: the bank that services it, its nonce, and
+// a balance per asset.
+type Account struct {
+	Bank     common.Address // servicing bank; a bank services itself
+	Nonce    uint64         // next expected transaction nonce
+	Balances []Balance      // sorted by asset symbol
+}
+
+// Balance is an account's holding of one asset, in minor units.
+type Balance struct {
+	Asset     string
+	Available uint64 // spendable
+	Held      uint64 // frozen for open escrows
+	Locked    uint64 // released to the account, inside its protection period
+}
+
+// Balance returns the account's balance of asset (zero if none).
+func (a *Account) Balance(asset string) Balance {
+	i := a.find(asset)
+	if i < len(a.Balances) && a.Balances[i].Asset == asset {
+		return a.Balances[i]
+	}
+	return Balance{Asset: asset}
+}
+
+// SetBalance stores b, keeping Balances sorted and dropping all-zero rows so
+// that equal ledgers encode equally.
+func (a *Account) SetBalance(b Balance) {
+	i := a.find(b.Asset)
+	present := i < len(a.Balances) && a.Balances[i].Asset == b.Asset
+	empty := b.Available == 0 && b.Held == 0 && b.Locked == 0
+	switch {
+	case present && empty:
+		a.Balances = append(a.Balances[:i], a.Balances[i+1:]...)
+	case present:
+		a.Balances[i] = b
+	case !empty:
+		a.Balances = append(a.Balances, Balance{})
+		copy(a.Balances[i+1:], a.Balances[i:])
+		a.Balances[i] = b
+	}
+}
+
+func (a *Account) find(asset string) int {
+	return sort.Search(len(a.Balances), func(i int) bool { return a.Balances[i].Asset >= asset })
+}
+
+// Copy returns a deep copy, so a rule can change it and drop it on rejection.
+func (a *Account) Copy() *Account {
+	c := *a
+	c.Balances = append([]Balance(nil), a.Balances...)
+	return &c
+}
+
+// AssetInfo is an asset's definition and running supply.
+type AssetInfo struct {
+	Symbol   string
+	Decimals uint8
+	Issuers  []common.Address
+	Minted   uint64
+	Burned   uint64
+}
+
+// IsIssuer reports whether bank may mint and burn the asset.
+func (a *AssetInfo) IsIssuer(bank common.Address) bool {
+	for _, is := range a.Issuers {
+		if is == bank {
+			return true
+		}
+	}
+	return false
+}
+
+// BankInfo is a member bank.
+type BankInfo struct {
+	Address common.Address
+	Name    string
+}
+
+// ValidatorState is what the ledger tracks per validator: the last reveal it
+// published, which its next reveal must hash to.
+type ValidatorState struct {
+	LastReveal common.Hash
+	Reveals    uint64 // how many reveals it has published
+}
+
+// State keys. The flat store and the state commitment use the same keys; the
+// commitment's trie path is Keccak-256 of the key, so proofs are for
+// Keccak(key).
+const (
+	prefixAccount   = 'a'
+	prefixAsset     = 'A'
+	prefixBank      = 'b'
+	prefixValidator = 'v'
+	prefixMeta      = 'm'
+)
+
+// AccountKey is the state key of an account.
+func AccountKey(a common.Address) []byte { return append([]byte{prefixAccount}, a[:]...) }
+
+// AssetKey is the state key of an asset.
+func AssetKey(symbol string) []byte { return append([]byte{prefixAsset}, symbol...) }
+
+// BankKey is the state key of a member bank.
+func BankKey(a common.Address) []byte { return append([]byte{prefixBank}, a[:]...) }
+
+// ValidatorKey is the state key of a validator's reveal state.
+func ValidatorKey(a common.Address) []byte { return append([]byte{prefixValidator}, a[:]...) }
+
+// seedKey holds the current sovereign-key seed s_h in state, so the seed is
+// committed by the state root and an auditor re-derives every holder.
+var seedKey = []byte{prefixMeta, 's'}
