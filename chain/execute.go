@@ -1,0 +1,80 @@
+package chain
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// ApplyTx checks a transaction's envelope against state (chain id,
+// signatures, sender account, nonce) and then runs its ledger rule. An error
+// means the transaction cannot be in a block at all; a ledger rejection is
+// not an error but a receipt carrying the code, with the nonce spent.
+func ApplyTx(st *State, chainID string, tx *Tx) (*Receipt, error) {
+	if tx.ChainID() != chainID {
+		return nil, reject(ErrWrongChain, "transaction is for chain %q, this is %q", tx.ChainID(), chainID)
+	}
+	signers, err := tx.Signers()
+	if err != nil {
+		return nil, err
+	}
+	if len(signers) != 1 {
+		return nil, reject(ErrBadSignature, "%s takes 1 signature, has %d", tx.Type(), len(signers))
+	}
+	sender := signers[0]
+	acct, ok := st.Account(sender)
+	if !ok {
+		return nil, reject(ErrUnknownAccount, "sender %s is not registered", sender)
+	}
+	if tx.Nonce() != acct.Nonce {
+		return nil, reject(ErrBadNonce, "sender %s nonce %d, transaction has %d", sender, acct.Nonce, tx.Nonce())
+	}
+	acct.Nonce++
+	st.SetAccount(sender, acct)
+	rec := &Receipt{TxHash: tx.Hash()}
+	if err := applyBody(st, sender, tx.Body()); err != nil {
+		rec.Code = CodeOf(err)
+	}
+	return rec, st.Err()
+}
+
+// RecoverSigners recovers every transaction's signers across all cores.
+// Transactions recovered before (by the txpool) cost nothing here: the
+// result is cached in the *Tx.
+func RecoverSigners(txs []*Tx) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(txs)/64+1 {
+		workers = len(txs)/64 + 1
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				_, _ = txs[i].Signers() // errors surface again, cached, in ApplyTx
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// checkReveal verifies the proposer's hash-chain reveal against the last one
+// it published and records it, then advances the sovereign-key seed. The
+// proposer has exactly one valid reveal, so it cannot grind the next holder.
+func checkReveal(st *State, proposer common.Address, reveal common.Hash) error {
+	vstate, ok := st.Validator(proposer)
+	if !ok {
+		return fmt.Errorf("proposer %s has no reveal state", proposer)
+	}
+	if keccak(reveal[:]) != vstate.LastReveal {
+		return fmt.Errorf("reveal %s does not hash to %s's last reveal %s", reveal, proposer, vstate.LastReveal)
+	}
+	vstate.LastReveal = reveal
+	vstate.Reveals++
+	st.SetValidator(proposer, vstate)
+	st.SetSeed(NextSeed(st.Seed(), reveal))
+	return nil
+}

@@ -1,0 +1,133 @@
+package chain
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// applyBody runs the ledger rule for one transaction body whose sender has
+// already been checked (signature, chain id, nonce). A rejection leaves the
+// state untouched: every rule computes its new values first and writes them
+// only when all checks pass.
+func applyBody(st *State, sender common.Address, body Body) error {
+	switch b := body.(type) {
+	case Transfer:
+		return applyTransfer(st, sender, b)
+	case Mint:
+		return applyMint(st, sender, b)
+	case Burn:
+		return applyBurn(st, sender, b)
+	case RegisterAccount:
+		return applyRegister(st, sender, b)
+	}
+	return reject(ErrUnknownType, "%T", body)
+}
+
+func applyTransfer(st *State, from common.Address, t Transfer) error {
+	if t.Amount == 0 {
+		return ErrZeroAmount
+	}
+	if t.To == from {
+		return ErrSelfTransfer
+	}
+	if _, ok := st.Asset(t.Asset); !ok {
+		return reject(ErrUnknownAsset, "%q", t.Asset)
+	}
+	src, _ := st.Account(from)
+	dst, ok := st.Account(t.To)
+	if !ok {
+		return reject(ErrUnknownAccount, "recipient %s", t.To)
+	}
+	if err := moveAvailable(src, dst, t.Asset, t.Amount); err != nil {
+		return err
+	}
+	st.SetAccount(from, src)
+	st.SetAccount(t.To, dst)
+	return nil
+}
+
+// moveAvailable debits src and credits dst in memory, or changes neither.
+func moveAvailable(src, dst *Account, asset string, amount uint64) error {
+	sb, db := src.Balance(asset), dst.Balance(asset)
+	var err error
+	if sb.Available, err = subAmount(sb.Available, amount); err != nil {
+		return reject(ErrInsufficientFunds, "available %d, need %d %s", src.Balance(asset).Available, amount, asset)
+	}
+	if db.Available, err = addAmount(db.Available, amount); err != nil {
+		return err
+	}
+	src.SetBalance(sb)
+	dst.SetBalance(db)
+	return nil
+}
+
+func applyMint(st *State, bank common.Address, m Mint) error {
+	if m.Amount == 0 {
+		return ErrZeroAmount
+	}
+	asset, ok := st.Asset(m.Asset)
+	if !ok {
+		return reject(ErrUnknownAsset, "%q", m.Asset)
+	}
+	if !asset.IsIssuer(bank) {
+		return reject(ErrNotIssuer, "%s does not issue %s", bank, m.Asset)
+	}
+	dst, ok := st.Account(m.To)
+	if !ok {
+		return reject(ErrUnknownAccount, "recipient %s", m.To)
+	}
+	if dst.Bank != bank {
+		return reject(ErrNotAuthorized, "%s is serviced by %s, not by the minting bank", m.To, dst.Bank)
+	}
+	bal := dst.Balance(m.Asset)
+	var err error
+	if bal.Available, err = addAmount(bal.Available, m.Amount); err != nil {
+		return err
+	}
+	if asset.Minted, err = addAmount(asset.Minted, m.Amount); err != nil {
+		return err
+	}
+	dst.SetBalance(bal)
+	st.SetAccount(m.To, dst)
+	st.SetAsset(asset)
+	return nil
+}
+
+func applyBurn(st *State, bank common.Address, b Burn) error {
+	if b.Amount == 0 {
+		return ErrZeroAmount
+	}
+	asset, ok := st.Asset(b.Asset)
+	if !ok {
+		return reject(ErrUnknownAsset, "%q", b.Asset)
+	}
+	if !asset.IsIssuer(bank) {
+		return reject(ErrNotIssuer, "%s does not issue %s", bank, b.Asset)
+	}
+	acct, _ := st.Account(bank)
+	bal := acct.Balance(b.Asset)
+	var err error
+	if bal.Available, err = subAmount(bal.Available, b.Amount); err != nil {
+		return reject(ErrInsufficientFunds, "available %d, burn %d %s", acct.Balance(b.Asset).Available, b.Amount, b.Asset)
+	}
+	if asset.Burned, err = addAmount(asset.Burned, b.Amount); err != nil {
+		return err
+	}
+	acct.SetBalance(bal)
+	st.SetAccount(bank, acct)
+	st.SetAsset(asset)
+	return nil
+}
+
+func applyRegister(st *State, bank common.Address, r RegisterAccount) error {
+	if _, ok := st.Bank(bank); !ok {
+		return reject(ErrNotBank, "%s is not a member bank", bank)
+	}
+	if r.Account == (common.Address{}) {
+		return reject(ErrMalformed, "account address is zero")
+	}
+	if _, exists := st.Account(r.Account); exists {
+		return reject(ErrAccountExists, "%s", r.Account)
+	}
+	st.SetAccount(r.Account, &Account{Bank: bank})
+	return nil
+}

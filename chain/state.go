@@ -1,0 +1,173 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// KV reads committed state values by key. It returns (nil, nil) for a key
+// that is absent; any error is a storage failure.
+type KV interface {
+	Get(key []byte) ([]byte, error)
+}
+
+// Change is one state write: Value nil means delete.
+type Change struct {
+	Key   []byte
+	Value []byte
+}
+
+// State is a block's working view of the ledger: reads fall through to the
+// committed state, writes stay here until Changes hands them to the commit.
+// Decoded objects are cached so a hot account is decoded once per block.
+type State struct {
+	base    KV
+	objects map[string]any  // decoded values read or written in this block
+	dirty   map[string]bool // keys written in this block
+	err     error           // first storage failure; sticky, so rules can stay short
+}
+
+// NewState starts a working state over committed state base.
+func NewState(base KV) *State {
+	return &State{base: base, objects: make(map[string]any), dirty: make(map[string]bool)}
+}
+
+// Err is the first storage failure the state met. A block whose execution
+// met one must not be committed.
+func (s *State) Err() error { return s.err }
+
+// load decodes key into a fresh *T, caching it. ok is false when absent.
+func load[T any](s *State, key []byte) (*T, bool) {
+	if v, hit := s.objects[string(key)]; hit {
+		t, _ := v.(*T)
+		return t, t != nil
+	}
+	raw, err := s.base.Get(key)
+	if err != nil {
+		s.fail(fmt.Errorf("read state %x: %w", key, err))
+		return nil, false
+	}
+	if raw == nil {
+		s.objects[string(key)] = (*T)(nil)
+		return nil, false
+	}
+	t := new(T)
+	if err := rlp.DecodeBytes(raw, t); err != nil {
+		s.fail(fmt.Errorf("decode state %x: %w", key, err))
+		return nil, false
+	}
+	s.objects[string(key)] = t
+	return t, true
+}
+
+func (s *State) put(key []byte, v any) {
+	s.objects[string(key)] = v
+	s.dirty[string(key)] = true
+}
+
+func (s *State) fail(err error) {
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// Account returns a copy of the account, safe to change; ok false if absent.
+func (s *State) Account(a common.Address) (*Account, bool) {
+	acct, ok := load[Account](s, AccountKey(a))
+	if !ok {
+		return nil, false
+	}
+	return acct.Copy(), true
+}
+
+// SetAccount stores acct.
+func (s *State) SetAccount(a common.Address, acct *Account) { s.put(AccountKey(a), acct) }
+
+// Asset returns a copy of the asset's info.
+func (s *State) Asset(symbol string) (*AssetInfo, bool) {
+	info, ok := load[AssetInfo](s, AssetKey(symbol))
+	if !ok {
+		return nil, false
+	}
+	c := *info
+	return &c, true
+}
+
+// SetAsset stores info.
+func (s *State) SetAsset(info *AssetInfo) { s.put(AssetKey(info.Symbol), info) }
+
+// Bank returns the member bank at a.
+func (s *State) Bank(a common.Address) (*BankInfo, bool) { return load[BankInfo](s, BankKey(a)) }
+
+// SetBank stores a member bank.
+func (s *State) SetBank(b *BankInfo) { s.put(BankKey(b.Address), b) }
+
+// Validator returns a validator's reveal state.
+func (s *State) Validator(a common.Address) (*ValidatorState, bool) {
+	v, ok := load[ValidatorState](s, ValidatorKey(a))
+	if !ok {
+		return nil, false
+	}
+	c := *v
+	return &c, true
+}
+
+// SetValidator stores a validator's reveal state.
+func (s *State) SetValidator(a common.Address, v *ValidatorState) { s.put(ValidatorKey(a), v) }
+
+// Seed is the current sovereign-key seed.
+func (s *State) Seed() common.Hash {
+	h, ok := load[common.Hash](s, seedKey)
+	if !ok {
+		return common.Hash{}
+	}
+	return *h
+}
+
+// SetSeed stores the seed for the next height.
+func (s *State) SetSeed(h common.Hash) { s.put(seedKey, &h) }
+
+// Changes encodes every written object, sorted by key so the commit is
+// deterministic.
+func (s *State) Changes() ([]Change, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	keys := make([]string, 0, len(s.dirty))
+	for k := range s.dirty {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]Change, len(keys))
+	for i, k := range keys {
+		raw, err := rlp.EncodeToBytes(s.objects[k])
+		if err != nil {
+			return nil, fmt.Errorf("encode state %x: %w", k, err)
+		}
+		out[i] = Change{Key: []byte(k), Value: raw}
+	}
+	return out, nil
+}
+
+// MemKV is an in-memory KV: the twin of the store's committed state, for
+// tests and for building genesis.
+type MemKV map[string][]byte
+
+func (m MemKV) Get(key []byte) ([]byte, error) { return m[string(key)], nil }
+
+// Apply writes changes into m.
+func (m MemKV) Apply(cs []Change) {
+	for _, c := range cs {
+		if c.Value == nil {
+			delete(m, string(c.Key))
+		} else {
+			m[string(c.Key)] = c.Value
+		}
+	}
+}
+
+var errStateMissing = errors.New("state is missing an entry genesis created")

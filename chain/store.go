@@ -1,0 +1,267 @@
+package chain
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/trie/trienode"
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+)
+
+// Storage layout: one goleveldb database per node, one key prefix per kind
+// (docs/adr/0003-storage-layout.md). Every block commits in one synced batch,
+// so a crash leaves either the whole block or none of it.
+const (
+	kBlockByHeight = 'B' // height → block
+	kHashToHeight  = 'N' // block hash → height
+	kCertificate   = 'C' // height → commit certificate of that block
+	kReceipts      = 'R' // height → receipts
+	kTxIndex       = 'X' // tx hash → (height, index)
+	kState         = 'S' // state key → value (the flat state)
+	kTrieNode      = 'T' // trie path → node hash ‖ node blob (latest state only)
+	kMeta          = 'M' // name → value
+)
+
+var (
+	metaHead    = []byte{kMeta, 'h'} // height of the last committed block
+	metaGenesis = []byte{kMeta, 'g'} // hash of the genesis block
+	metaSafety  = []byte{kMeta, 'c'} // consensus safety record
+)
+
+// ErrNotFound is returned for a block, receipt or transaction not stored.
+var ErrNotFound = errors.New("not found")
+
+// Store is the node's database.
+type Store struct {
+	db *leveldb.DB
+}
+
+// OpenStore opens (creating if needed) the database in dir.
+func OpenStore(dir string) (*Store, error) {
+	db, err := leveldb.OpenFile(dir, &opt.Options{
+		BlockCacheCapacity: 64 << 20,
+		WriteBuffer:        32 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func heightKey(prefix byte, h uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = prefix
+	binary.BigEndian.PutUint64(k[1:], h)
+	return k
+}
+
+func prefixed(prefix byte, key []byte) []byte {
+	return append([]byte{prefix}, key...)
+}
+
+func (s *Store) get(key []byte) ([]byte, error) {
+	v, err := s.db.Get(key, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// stateKV reads the committed flat state.
+type stateKV struct{ s *Store }
+
+func (k stateKV) Get(key []byte) ([]byte, error) { return k.s.get(prefixed(kState, key)) }
+
+// StateKV returns the committed state as a KV.
+func (s *Store) StateKV() KV { return stateKV{s} }
+
+// Head returns the height of the last committed block and whether any is.
+func (s *Store) Head() (uint64, bool, error) {
+	v, err := s.get(metaHead)
+	if err != nil || v == nil {
+		return 0, false, err
+	}
+	return binary.BigEndian.Uint64(v), true, nil
+}
+
+// GenesisHash returns the stored genesis block hash, if any.
+func (s *Store) GenesisHash() (common.Hash, bool, error) {
+	v, err := s.get(metaGenesis)
+	if err != nil || v == nil {
+		return common.Hash{}, false, err
+	}
+	return common.BytesToHash(v), true, nil
+}
+
+// BlockByHeight returns a stored block.
+func (s *Store) BlockByHeight(h uint64) (*Block, error) {
+	raw, err := s.get(heightKey(kBlockByHeight, h))
+	if err != nil {
+		return nil, fmt.Errorf("read block %d: %w", h, err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("block %d: %w", h, ErrNotFound)
+	}
+	return DecodeBlock(raw)
+}
+
+// HeightOf returns the height of the block with hash h.
+func (s *Store) HeightOf(h common.Hash) (uint64, error) {
+	raw, err := s.get(prefixed(kHashToHeight, h[:]))
+	if err != nil {
+		return 0, err
+	}
+	if raw == nil {
+		return 0, fmt.Errorf("block %s: %w", h, ErrNotFound)
+	}
+	return binary.BigEndian.Uint64(raw), nil
+}
+
+// Certificate returns the commit certificate of the block at height h.
+func (s *Store) Certificate(h uint64) (*Certificate, error) {
+	raw, err := s.get(heightKey(kCertificate, h))
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("certificate %d: %w", h, ErrNotFound)
+	}
+	c := new(Certificate)
+	if err := rlp.DecodeBytes(raw, c); err != nil {
+		return nil, fmt.Errorf("decode certificate %d: %w", h, err)
+	}
+	return c, nil
+}
+
+// Receipts returns the receipts of the block at height h.
+func (s *Store) Receipts(h uint64) ([]*Receipt, error) {
+	raw, err := s.get(heightKey(kReceipts, h))
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("receipts %d: %w", h, ErrNotFound)
+	}
+	var rs []*Receipt
+	if err := rlp.DecodeBytes(raw, &rs); err != nil {
+		return nil, fmt.Errorf("decode receipts %d: %w", h, err)
+	}
+	return rs, nil
+}
+
+// TxLocation is where a committed transaction is.
+type TxLocation struct {
+	Height uint64
+	Index  uint32
+}
+
+// TxLocation finds a committed transaction by hash.
+func (s *Store) TxLocation(h common.Hash) (TxLocation, bool, error) {
+	raw, err := s.get(prefixed(kTxIndex, h[:]))
+	if err != nil || raw == nil {
+		return TxLocation{}, false, err
+	}
+	var loc TxLocation
+	if err := rlp.DecodeBytes(raw, &loc); err != nil {
+		return TxLocation{}, false, fmt.Errorf("decode tx index %s: %w", h, err)
+	}
+	return loc, true, nil
+}
+
+// SafetyRecord returns the raw consensus safety record (nil if none).
+func (s *Store) SafetyRecord() ([]byte, error) { return s.get(metaSafety) }
+
+// PutSafetyRecord writes the consensus safety record and syncs it to disk
+// before returning: a vote may leave the node only after this.
+func (s *Store) PutSafetyRecord(raw []byte) error {
+	return s.db.Put(metaSafety, raw, &opt.WriteOptions{Sync: true})
+}
+
+// blockWrite is everything one block commits.
+type blockWrite struct {
+	block    *Block
+	cert     *Certificate
+	receipts []*Receipt
+	changes  []Change
+	nodes    *trienode.NodeSet
+	genesis  bool
+}
+
+// commit writes a block and all it changes in one synced batch.
+func (s *Store) commit(w blockWrite) error {
+	b := new(leveldb.Batch)
+	h := w.block.Height()
+	hash := w.block.Hash()
+	b.Put(heightKey(kBlockByHeight, h), w.block.Bytes())
+	b.Put(prefixed(kHashToHeight, hash[:]), heightKey(0, h)[1:])
+	if w.cert != nil {
+		raw, err := rlp.EncodeToBytes(w.cert)
+		if err != nil {
+			return err
+		}
+		b.Put(heightKey(kCertificate, h), raw)
+	}
+	if lc := w.block.Header.LastCommit; lc != nil {
+		raw, err := rlp.EncodeToBytes(lc)
+		if err != nil {
+			return err
+		}
+		b.Put(heightKey(kCertificate, lc.Height), raw)
+	}
+	raw, err := rlp.EncodeToBytes(w.receipts)
+	if err != nil {
+		return err
+	}
+	b.Put(heightKey(kReceipts, h), raw)
+	for i, tx := range w.block.Txs {
+		loc, _ := rlp.EncodeToBytes(TxLocation{Height: h, Index: uint32(i)})
+		th := tx.Hash()
+		b.Put(prefixed(kTxIndex, th[:]), loc)
+	}
+	for _, c := range w.changes {
+		if c.Value == nil {
+			b.Delete(prefixed(kState, c.Key))
+		} else {
+			b.Put(prefixed(kState, c.Key), c.Value)
+		}
+	}
+	writeTrieNodes(b, w.nodes)
+	if w.genesis {
+		b.Put(metaGenesis, hash[:])
+	}
+	b.Put(metaHead, heightKey(0, h)[1:])
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	return nil
+}
+
+// PutCertificate stores the certificate of an already committed block (the
+// head's certificate can arrive after the block itself, from a later block).
+func (s *Store) PutCertificate(c *Certificate) error {
+	raw, err := rlp.EncodeToBytes(c)
+	if err != nil {
+		return err
+	}
+	return s.db.Put(heightKey(kCertificate, c.Height), raw, &opt.WriteOptions{Sync: true})
+}
+
+// iteratePrefix is a helper for audits and tests.
+func (s *Store) iteratePrefix(prefix byte, fn func(key, value []byte) error) error {
+	it := s.db.NewIterator(util.BytesPrefix([]byte{prefix}), nil)
+	defer it.Release()
+	for it.Next() {
+		if err := fn(it.Key()[1:], it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
