@@ -14,6 +14,7 @@ import (
 type HashChain struct {
 	length      uint64
 	stride      uint64
+	secret      common.Hash   // x_length
 	checkpoints []common.Hash // checkpoints[j] = x_{j*stride}
 }
 
@@ -26,7 +27,7 @@ const (
 
 // NewHashChain derives the chain of length from secret.
 func NewHashChain(secret common.Hash, length uint64) *HashChain {
-	hc := &HashChain{length: length, stride: hashChainStride}
+	hc := &HashChain{length: length, stride: hashChainStride, secret: secret}
 	hc.checkpoints = make([]common.Hash, length/hc.stride+1)
 	x := secret
 	for i := length; ; i-- {
@@ -49,9 +50,14 @@ func (hc *HashChain) Reveal(k uint64) (common.Hash, error) {
 	if k == 0 || k > hc.length {
 		return common.Hash{}, fmt.Errorf("reveal %d is outside the hash chain (length %d)", k, hc.length)
 	}
-	j := (k + hc.stride - 1) / hc.stride // first checkpoint at or above k
-	x := hc.checkpoints[j]
-	for i := j * hc.stride; i > k; i-- {
+	top := (k + hc.stride - 1) / hc.stride * hc.stride // first checkpoint at or above k
+	x := hc.secret
+	if top <= hc.length {
+		x = hc.checkpoints[top/hc.stride]
+	} else {
+		top = hc.length
+	}
+	for i := top; i > k; i-- {
 		x = keccak(x[:])
 	}
 	return x, nil

@@ -159,11 +159,13 @@ func (p *proofList) Delete(key []byte) error { return p.db.Delete(key) }
 func (l *Ledger) Execute(b *Block) (*Execution, error) {
 	hash := b.Hash()
 	l.execMu.Lock()
-	if ex, ok := l.results[hash]; ok {
-		l.execMu.Unlock()
+	ex, ok := l.results[hash]
+	l.execMu.Unlock()
+	// The header hash does not cover the body: a cached run counts only for
+	// the same block, or a body with the header's transactions root.
+	if ok && (ex.Block == b || TxRoot(b.Txs) == b.Header.TxRoot) {
 		return ex, nil
 	}
-	l.execMu.Unlock()
 	ex, err := l.run(b, false)
 	if err != nil {
 		return nil, fmt.Errorf("block %d %s: %w", b.Height(), hash, err)

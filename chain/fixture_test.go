@@ -1,0 +1,149 @@
+package chain
+
+import (
+	"crypto/ecdsa"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// fixture is a small chain for tests: one validator, two banks, customers.
+type fixture struct {
+	t         testing.TB
+	g         *Genesis
+	ledger    *Ledger
+	validator *ecdsa.PrivateKey
+	chain     *HashChain
+	banks     []*ecdsa.PrivateKey
+	customers []*ecdsa.PrivateKey
+	nonces    map[common.Address]uint64
+	now       uint64
+}
+
+const testSeed = "sovereign-test-seed"
+
+func testGenesis(customers int, hc *HashChain) *Genesis {
+	bankA, bankB := DevAddress(testSeed, "bank", 0), DevAddress(testSeed, "bank", 1)
+	g := &Genesis{
+		ChainID: "sovereign-test",
+		Time:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Params:  DefaultParams,
+		Banks:   []GenesisBank{{Address: bankA, Name: "A"}, {Address: bankB, Name: "B"}},
+		Assets: []GenesisAsset{
+			{Symbol: "CNY", Decimals: 2, Issuers: []common.Address{bankA, bankB}},
+			{Symbol: "USD", Decimals: 2, Issuers: []common.Address{bankB}},
+		},
+		Validators: []GenesisValidator{{Address: DevAddress(testSeed, "validator", 0), Power: 1, RevealTip: hc.Tip()}},
+	}
+	for i := 0; i < customers; i++ {
+		bank := bankA
+		if i%2 == 1 {
+			bank = bankB
+		}
+		g.Accounts = append(g.Accounts, GenesisAccount{
+			Address: DevAddress(testSeed, "customer", i), Bank: bank,
+			Balances: map[string]string{"CNY": "1000.00"},
+		})
+	}
+	return g
+}
+
+func newFixture(t testing.TB, customers int) *fixture {
+	t.Helper()
+	f := openFixture(t, t.TempDir(), customers)
+	t.Cleanup(func() { f.ledger.store.Close() })
+	return f
+}
+
+// openFixture opens (or creates) the fixture chain stored in dir, resuming
+// nonces and time from what is committed.
+func openFixture(t testing.TB, dir string, customers int) *fixture {
+	t.Helper()
+	hc := NewHashChain(keccak([]byte("test-hashchain")), 1<<16)
+	g := testGenesis(customers, hc)
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	store, err := OpenStore(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := OpenLedger(store, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, g: g, ledger: l, validator: DevKey(testSeed, "validator", 0), chain: hc, nonces: map[common.Address]uint64{}, now: l.Head().Time}
+	for i := 0; i < 2; i++ {
+		f.banks = append(f.banks, DevKey(testSeed, "bank", i))
+	}
+	for i := 0; i < customers; i++ {
+		f.customers = append(f.customers, DevKey(testSeed, "customer", i))
+	}
+	for _, k := range append(f.banks, f.customers...) {
+		if acct, ok, _ := l.Account(addr(k)); ok {
+			f.nonces[addr(k)] = acct.Nonce
+		}
+	}
+	return f
+}
+
+func addr(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
+
+// tx builds and signs a transaction with the sender's next nonce.
+func (f *fixture) tx(from *ecdsa.PrivateKey, body Body) *Tx {
+	a := addr(from)
+	tx := NewTx(f.g.ChainID, f.nonces[a], body)
+	f.nonces[a]++
+	if err := tx.Sign(from); err != nil {
+		f.t.Fatal(err)
+	}
+	return tx
+}
+
+// template is the next block's template for the single validator.
+func (f *fixture) template() BlockTemplate {
+	st := f.ledger.State()
+	v, _ := st.Validator(addr(f.validator))
+	reveal, err := f.chain.Reveal(v.Reveals + 1)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.now += 1000
+	var lc *Certificate
+	if h := f.ledger.Head(); h.Height > 0 {
+		lc = f.certificate(h.Hash(), h.Height, h.Round)
+	}
+	return BlockTemplate{Time: f.now, Proposer: addr(f.validator), Reveal: reveal, LastCommit: lc}
+}
+
+func (f *fixture) certificate(hash common.Hash, height uint64, round uint32) *Certificate {
+	sig, err := crypto.Sign(VoteSignHash(f.g.ChainID, VotePrecommit, height, round, hash).Bytes(), f.validator)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return &Certificate{Height: height, Round: round, BlockHash: hash, Sigs: []CommitSig{{Validator: addr(f.validator), Sig: sig}}}
+}
+
+// block builds and commits a block of txs, returning it and its execution.
+func (f *fixture) block(txs ...*Tx) (*Block, *Execution) {
+	f.t.Helper()
+	b, ex, err := f.ledger.Build(f.template(), txs)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.ledger.Commit(b, f.certificate(b.Hash(), b.Height(), b.Header.Round)); err != nil {
+		f.t.Fatal(err)
+	}
+	return b, ex
+}
+
+func (f *fixture) account(a common.Address) *Account {
+	acct, ok, err := f.ledger.Account(a)
+	if err != nil || !ok {
+		f.t.Fatalf("account %s: ok=%v err=%v", a, ok, err)
+	}
+	return acct
+}

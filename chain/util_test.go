@@ -1,0 +1,11 @@
+package chain
+
+import (
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+type bigInt = big.Int
+
+func secp256k1N() *big.Int { return new(big.Int).Set(crypto.S256().Params().N) }

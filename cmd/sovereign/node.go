@@ -1,0 +1,105 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/node"
+	"github.com/urfave/cli/v2"
+)
+
+var nodeCommand = &cli.Command{
+	Name:  "node",
+	Usage: "run a validator (with --key) or an observer node",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "datadir", Required: true, Usage: "data directory", EnvVars: []string{"SOV_DATADIR"}},
+		genesisFlag,
+		&cli.StringFlag{Name: "key", Usage: "validator keystore file (absent: observer)", EnvVars: []string{"SOV_KEY"}},
+		&cli.StringFlag{Name: "password-file", Usage: "file holding the keystore password", EnvVars: []string{"SOV_PASSWORD_FILE"}},
+		&cli.StringFlag{Name: "hashchain.secret-file", Usage: "file holding the validator's hash-chain secret (hex)", EnvVars: []string{"SOV_HASHCHAIN_SECRET_FILE"}},
+		rpcAddrFlag,
+	},
+	Action: runNode,
+}
+
+func runNode(c *cli.Context) error {
+	log, err := newLogger(c)
+	if err != nil {
+		return err
+	}
+	g, err := loadGenesis(c)
+	if err != nil {
+		return err
+	}
+	cfg := node.Config{DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log}
+	if path := c.String("key"); path != "" {
+		if cfg.Key, err = readKeyFile(path, c.String("password-file")); err != nil {
+			return err
+		}
+		secretFile := c.String("hashchain.secret-file")
+		if secretFile == "" {
+			return fmt.Errorf("--hashchain.secret-file is required with --key")
+		}
+		if cfg.HashChainSecret, err = readHashFile(secretFile); err != nil {
+			return err
+		}
+	}
+	nd, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := nd.Start(); err != nil {
+		nd.Close()
+		return err
+	}
+	fmt.Printf("rpc: %s\n", nd.RPCURL())
+	return waitAndClose(nd)
+}
+
+// readKeyFile decrypts a keystore v3 file.
+func readKeyFile(path, passwordFile string) (*ecdsa.PrivateKey, error) {
+	if passwordFile == "" {
+		return nil, fmt.Errorf("--password-file is required with --key")
+	}
+	pass, err := readPassword(passwordFile)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	k, err := keystore.DecryptKey(raw, pass)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt key file %s: %w", path, err)
+	}
+	return k.PrivateKey, nil
+}
+
+// readPassword reads a password file's first line.
+func readPassword(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read password file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	return strings.TrimRight(line, "\r"), nil
+}
+
+// readHashFile reads a 32-byte hex value.
+func readHashFile(path string) (common.Hash, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	s := strings.TrimSpace(string(raw))
+	b := common.FromHex(s)
+	if len(b) != common.HashLength {
+		return common.Hash{}, fmt.Errorf("%s: want 32 bytes of hex, got %q", path, s)
+	}
+	return common.BytesToHash(b), nil
+}

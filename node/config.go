@@ -1,0 +1,62 @@
+package node
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/txpool"
+)
+
+// Config is everything a node needs to start.
+type Config struct {
+	DataDir string
+	Genesis *chain.Genesis
+
+	// Key is the validator key; nil runs an observer that follows and
+	// serves but never votes.
+	Key *ecdsa.PrivateKey
+	// HashChainSecret is the validator's reveal-chain secret (x_L).
+	HashChainSecret common.Hash
+	HashChainLength uint64
+
+	RPCAddr string // host:port; empty disables RPC
+
+	Tick time.Duration // the consensus core's logical tick
+	Pool txpool.Config
+
+	Logger *slog.Logger
+	Clock  Clock // nil = the system clock
+}
+
+// Clock is the node's only source of wall time (block timestamps, ticks).
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+func (c *Config) fill() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("node config: data dir is required")
+	}
+	if c.Genesis == nil {
+		return fmt.Errorf("node config: genesis is required")
+	}
+	if c.Tick == 0 {
+		c.Tick = 10 * time.Millisecond
+	}
+	if c.HashChainLength == 0 {
+		c.HashChainLength = chain.DefaultHashChainLength
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+package node
+
+import (
+	"crypto/ecdsa"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/consensus"
+)
+
+// driver feeds the pure consensus core and carries out its Ready batches in
+// the order the core's contract requires: persist the safety record (synced),
+// commit final blocks, send messages, then Advance. It is the only goroutine
+// that touches the core.
+type driver struct {
+	n       *Node
+	m       *consensus.Machine
+	chain   *chain.HashChain // nil for observers
+	propose *consensus.ProposeRequest
+	lastFin time.Time // when the last block became final here
+
+	statusMu sync.RWMutex
+	status   consensus.Status
+}
+
+func newDriver(n *Node) (*driver, error) {
+	d := &driver{n: n, lastFin: n.cfg.Clock.Now()}
+	var signer consensus.Signer
+	if n.self != nil {
+		signer = keySigner{key: n.cfg.Key, addr: *n.self}
+		d.chain = chain.NewHashChain(n.cfg.HashChainSecret, n.cfg.HashChainLength)
+		v, _ := n.ledger.Validators().Get(*n.self)
+		if d.chain.Tip() != v.RevealTip {
+			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in genesis", *n.self)
+		}
+	}
+	start, err := d.startState()
+	if err != nil {
+		return nil, err
+	}
+	m, err := consensus.New(consensus.Config{
+		ChainID:    n.cfg.Genesis.ChainID,
+		Validators: n.ledger.Validators(),
+		Signer:     signer,
+		App:        blockValidator{n},
+	}, start)
+	if err != nil {
+		return nil, fmt.Errorf("start consensus: %w", err)
+	}
+	d.m = m
+	d.snapshot()
+	return d, nil
+}
+
+// startState resumes consensus from what the store holds: the next height,
+// its seed, the head's certificate, and the safety record.
+func (d *driver) startState() (consensus.StartState, error) {
+	head := d.n.ledger.Head()
+	st := consensus.StartState{Height: head.Height + 1, Seed: d.n.ledger.State().Seed()}
+	if head.Height > 0 {
+		cert, err := d.n.store.Certificate(head.Height)
+		if err != nil {
+			return st, fmt.Errorf("read head certificate: %w", err)
+		}
+		st.LastCommit = cert
+	}
+	raw, err := d.n.store.SafetyRecord()
+	if err != nil {
+		return st, fmt.Errorf("read safety record: %w", err)
+	}
+	if raw != nil {
+		rec := new(consensus.SafetyRecord)
+		if err := json.Unmarshal(raw, rec); err != nil {
+			return st, fmt.Errorf("decode safety record: %w", err)
+		}
+		st.Safety = rec
+	}
+	return st, nil
+}
+
+func (d *driver) run(ctx context.Context) error {
+	ticker := time.NewTicker(d.n.cfg.Tick)
+	defer ticker.Stop()
+	for {
+		var poolReady <-chan struct{}
+		if d.propose != nil {
+			poolReady = d.n.pool.Wait()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+			d.m.Tick()
+		case <-poolReady:
+		}
+		if err := d.maybePropose(); err != nil {
+			return err
+		}
+		if err := d.drain(); err != nil {
+			return err
+		}
+	}
+}
+
+// drain carries out Ready batches until the core has nothing more.
+func (d *driver) drain() error {
+	for d.m.HasReady() {
+		rd := d.m.Ready()
+		if rd.Safety != nil {
+			raw, err := json.Marshal(rd.Safety)
+			if err != nil {
+				return fmt.Errorf("encode safety record: %w", err)
+			}
+			if err := d.n.store.PutSafetyRecord(raw); err != nil {
+				return fmt.Errorf("persist safety record: %w", err)
+			}
+		}
+		for _, c := range rd.Committed {
+			if err := d.commit(c); err != nil {
+				return err
+			}
+		}
+		// Messages go to peers once the network arrives; a lone validator's
+		// core counts its own votes itself.
+		if rd.Propose != nil {
+			d.propose = rd.Propose
+		}
+		d.m.Advance(rd)
+		if err := d.maybePropose(); err != nil {
+			return err
+		}
+	}
+	d.snapshot()
+	return nil
+}
+
+func (d *driver) commit(c consensus.Commit) error {
+	if err := d.n.ledger.Commit(c.Block, c.Cert); err != nil {
+		return fmt.Errorf("commit block %d: %w", c.Block.Height(), err)
+	}
+	d.n.pool.Update(ledgerView{d.n.ledger}, c.Block.Txs)
+	d.lastFin = d.n.cfg.Clock.Now()
+	if d.propose != nil && d.propose.Height <= c.Block.Height() {
+		d.propose = nil
+	}
+	d.n.committed()
+	d.n.log.Debug("block final", "height", c.Block.Height(), "txs", len(c.Block.Txs), "hash", c.Block.Hash())
+	return nil
+}
+
+// maybePropose answers an outstanding ProposeRequest once transactions wait
+// or the empty-block interval has passed since the last final block.
+func (d *driver) maybePropose() error {
+	req := d.propose
+	if req == nil {
+		return nil
+	}
+	now := d.n.cfg.Clock.Now()
+	idle := now.Sub(d.lastFin) >= d.n.cfg.Genesis.Params.EmptyBlockInterval.Std()
+	if d.n.pool.Executable() == 0 && !idle {
+		return nil
+	}
+	d.propose = nil
+	b, err := d.build(req, now)
+	if err != nil {
+		return err
+	}
+	if err := d.m.Propose(b); err != nil {
+		return fmt.Errorf("propose block %d: %w", b.Height(), err)
+	}
+	return nil
+}
+
+func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Block, error) {
+	l := d.n.ledger
+	head := l.Head()
+	if req.Height != head.Height+1 {
+		return nil, fmt.Errorf("asked to propose height %d on head %d", req.Height, head.Height)
+	}
+	vstate, ok := l.State().Validator(*d.n.self)
+	if !ok {
+		return nil, fmt.Errorf("no reveal state for %s", *d.n.self)
+	}
+	reveal, err := d.chain.Reveal(vstate.Reveals + 1)
+	if err != nil {
+		return nil, fmt.Errorf("next reveal: %w", err)
+	}
+	ts := uint64(now.UnixMilli())
+	if ts <= head.Time {
+		ts = head.Time + 1 // block time strictly increases even if our clock lags
+	}
+	p := d.n.cfg.Genesis.Params
+	txs := d.n.pool.Pending(p.BlockMaxTxs, p.BlockMaxBytes)
+	b, ex, err := l.Build(chain.BlockTemplate{
+		Round: req.Round, Time: ts, Proposer: *d.n.self, Reveal: reveal, LastCommit: req.LastCommit,
+	}, txs)
+	if err != nil {
+		return nil, fmt.Errorf("build block %d: %w", req.Height, err)
+	}
+	for _, dr := range ex.Dropped {
+		d.n.log.Warn("transaction left out of block", "tx", dr.Tx.Hash(), "err", dr.Err)
+	}
+	d.n.pool.Drop(ex.Dropped)
+	return b, nil
+}
+
+func (d *driver) snapshot() {
+	s := d.m.Status()
+	d.statusMu.Lock()
+	d.status = s
+	d.statusMu.Unlock()
+}
+
+func (d *driver) Status() consensus.Status {
+	d.statusMu.RLock()
+	defer d.statusMu.RUnlock()
+	return d.status
+}
+
+// keySigner signs consensus messages with the validator key.
+type keySigner struct {
+	key  *ecdsa.PrivateKey
+	addr common.Address
+}
+
+func (s keySigner) Sign(hash common.Hash) ([]byte, error) { return crypto.Sign(hash[:], s.key) }
+
+func (s keySigner) Address() common.Address { return s.addr }
+
+// blockValidator lets the core ask whether a proposed block is valid: the
+// ledger runs it on the head state, and the node checks its timestamp against
+// its own clock (proposer-based timestamps).
+type blockValidator struct{ n *Node }
+
+func (v blockValidator) ValidateBlock(b *chain.Block) error {
+	drift := v.n.cfg.Genesis.Params.MaxClockDrift.Std()
+	if limit := v.n.cfg.Clock.Now().Add(drift).UnixMilli(); int64(b.Header.Time) > limit {
+		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, drift)
+	}
+	_, err := v.n.ledger.Execute(b)
+	return err
+}
