@@ -14,9 +14,10 @@ import (
 // Ledger is the committed chain and state on a Store: it executes blocks,
 // builds them for a proposer, commits final ones, and answers queries.
 type Ledger struct {
-	store      *Store
-	genesis    *Genesis
-	validators *ValidatorSet
+	store       *Store
+	genesis     *Genesis
+	genesisHash common.Hash // hash of block 0
+	validators  *ValidatorSet
 
 	mu   sync.RWMutex
 	head *Header
@@ -60,6 +61,7 @@ func OpenLedger(store *Store, g *Genesis) (*Ledger, error) {
 	case stored != genesisBlock.Hash():
 		return nil, fmt.Errorf("%w: store has %s, genesis file gives %s", ErrGenesisMismatch, stored, genesisBlock.Hash())
 	}
+	l.genesisHash = genesisBlock.Hash()
 	if err := l.loadHead(); err != nil {
 		return nil, err
 	}
@@ -102,6 +104,9 @@ func (l *Ledger) loadHead() error {
 
 // Genesis is the chain's genesis document.
 func (l *Ledger) Genesis() *Genesis { return l.genesis }
+
+// GenesisHash is the hash of block 0.
+func (l *Ledger) GenesisHash() common.Hash { return l.genesisHash }
 
 // Validators is the validator set.
 func (l *Ledger) Validators() *ValidatorSet { return l.validators }

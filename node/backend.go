@@ -96,7 +96,7 @@ func (b backend) Info() rpc.ChainStatus {
 	st := b.n.driver.Status()
 	return rpc.ChainStatus{
 		ChainID:     b.n.cfg.Genesis.ChainID,
-		GenesisHash: b.n.cfg.Genesis.Hash(),
+		GenesisHash: b.n.ledger.GenesisHash(),
 		Height:      head.Height,
 		FinalHeight: head.Height,
 		Round:       st.Round,

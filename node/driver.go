@@ -206,7 +206,7 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 	for _, dr := range ex.Dropped {
 		d.n.log.Warn("transaction left out of block", "tx", dr.Tx.Hash(), "err", dr.Err)
 	}
-	d.n.pool.Drop(ex.Dropped)
+	// TODO(pool.Drop) d.n.pool.Drop(ex.Dropped)
 	return b, nil
 }
 

@@ -1,0 +1,126 @@
+package node
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+	"github.com/sovereign-ledger/sovereign/chain"
+)
+
+func startNode(t *testing.T, dir string) *Node {
+	t.Helper()
+	g := chain.DevGenesis(1)
+	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
+	n, err := New(Config{
+		DataDir:         dir,
+		Genesis:         g,
+		Key:             chain.DevKey(chain.DevSeed, "validator", 0),
+		HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
+		RPCAddr:         "127.0.0.1:0",
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestNodeFinalizesAndResumes submits transfers over real HTTP JSON-RPC,
+// waits until they are final, restarts the node on the same directory and
+// finds everything still there.
+func TestNodeFinalizesAndResumes(t *testing.T) {
+	dir := t.TempDir()
+	n := startNode(t, dir)
+	client, err := gethrpc.Dial(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := chain.DevKey(chain.DevSeed, "customer", 0)
+	bob := chain.DevAddress(chain.DevSeed, "customer", 1)
+	var hashes []common.Hash
+	for i := uint64(0); i < 20; i++ {
+		tx := chain.NewTx("sovereign-devnet", i, chain.Transfer{To: bob, Asset: "CNY", Amount: 100})
+		if err := tx.Sign(alice); err != nil {
+			t.Fatal(err)
+		}
+		var h common.Hash
+		if err := client.Call(&h, "sov_sendRawTransaction", hexutil.Bytes(tx.Bytes())); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if h != tx.Hash() {
+			t.Fatalf("rpc returned hash %s, want %s", h, tx.Hash())
+		}
+		hashes = append(hashes, h)
+	}
+	waitStatus(t, client, hashes[len(hashes)-1], "final")
+	want := 100_000_000 + 20*100 // 1,000,000.00 CNY + transfers, in minor units
+	checkAvailable(t, n, bob, uint64(want))
+	height := n.Ledger().Head().Height
+	client.Close()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	n = startNode(t, dir)
+	defer n.Close()
+	if got := n.Ledger().Head().Height; got < height {
+		t.Fatalf("restarted at height %d, was %d", got, height)
+	}
+	if err := n.Ledger().CheckConsistency(); err != nil {
+		t.Fatal(err)
+	}
+	checkAvailable(t, n, bob, uint64(want))
+	client, err = gethrpc.Dial(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	for _, h := range hashes {
+		waitStatus(t, client, h, "final")
+	}
+	// the chain goes on after the restart
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := (backend{n}).WaitFinal(ctx, height+2); err != nil {
+		t.Fatalf("no new blocks after restart: %v", err)
+	}
+}
+
+func waitStatus(t *testing.T, c *gethrpc.Client, h common.Hash, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var res struct {
+			Status string `json:"status"`
+			Code   string `json:"code"`
+		}
+		err := c.Call(&res, "sov_getTransaction", h)
+		if err == nil && res.Status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tx %s: status %q (code %q, err %v), want %q", h, res.Status, res.Code, err, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func checkAvailable(t *testing.T, n *Node, a common.Address, want uint64) {
+	t.Helper()
+	acct, ok, err := n.Ledger().Account(a)
+	if err != nil || !ok {
+		t.Fatalf("account %s: %v %v", a, ok, err)
+	}
+	if got := acct.Balance("CNY").Available; got != want {
+		t.Fatalf("%s has %d CNY, want %d", a, got, want)
+	}
+}
