@@ -31,6 +31,7 @@ var (
 	metaHead    = []byte{kMeta, 'h'} // height of the last committed block
 	metaGenesis = []byte{kMeta, 'g'} // hash of the genesis block
 	metaSafety  = []byte{kMeta, 'c'} // consensus safety record
+	metaValid   = []byte{kMeta, 'v'} // consensus valid value (block and proof of lock)
 )
 
 // ErrNotFound is returned for a block, receipt or transaction not stored.
@@ -176,13 +177,28 @@ func (s *Store) TxLocation(h common.Hash) (TxLocation, bool, error) {
 	return loc, true, nil
 }
 
-// SafetyRecord returns the raw consensus safety record (nil if none).
-func (s *Store) SafetyRecord() ([]byte, error) { return s.get(metaSafety) }
+// SafetyRecord returns the raw consensus safety record and the raw valid
+// value behind it (nil when none was written).
+func (s *Store) SafetyRecord() (safety, valid []byte, err error) {
+	if safety, err = s.get(metaSafety); err != nil {
+		return nil, nil, err
+	}
+	valid, err = s.get(metaValid)
+	return safety, valid, err
+}
 
-// PutSafetyRecord writes the consensus safety record and syncs it to disk
-// before returning: a vote may leave the node only after this.
-func (s *Store) PutSafetyRecord(raw []byte) error {
-	return s.db.Put(metaSafety, raw, &opt.WriteOptions{Sync: true})
+// PutSafetyRecord writes the consensus safety record (and, when not nil, the
+// valid value it names) in one batch and syncs it to disk before returning:
+// a vote may leave the node only after this.
+func (s *Store) PutSafetyRecord(safety, valid []byte) error {
+	b := new(leveldb.Batch)
+	if safety != nil {
+		b.Put(metaSafety, safety)
+	}
+	if valid != nil {
+		b.Put(metaValid, valid)
+	}
+	return s.db.Write(b, &opt.WriteOptions{Sync: true})
 }
 
 // blockWrite is everything one block commits.

@@ -1,9 +1,9 @@
 package node
 
 import (
-	"crypto/ecdsa"
 	"context"
-	"encoding/json"
+	"crypto/ecdsa"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -49,6 +49,10 @@ func newDriver(n *Node) (*driver, error) {
 		Validators: n.ledger.Validators(),
 		Signer:     signer,
 		App:        blockValidator{n},
+		// The holder may wait up to the empty-block interval for
+		// transactions, so the others must wait longer than that for its
+		// proposal before they move to the next holder.
+		ProposeTicks: int(n.cfg.Genesis.Params.EmptyBlockInterval.Std()/n.cfg.Tick) + consensus.DefaultProposeTicks,
 	}, start)
 	if err != nil {
 		return nil, fmt.Errorf("start consensus: %w", err)
@@ -70,16 +74,19 @@ func (d *driver) startState() (consensus.StartState, error) {
 		}
 		st.LastCommit = cert
 	}
-	raw, err := d.n.store.SafetyRecord()
+	safety, valid, err := d.n.store.SafetyRecord()
 	if err != nil {
 		return st, fmt.Errorf("read safety record: %w", err)
 	}
-	if raw != nil {
-		rec := new(consensus.SafetyRecord)
-		if err := json.Unmarshal(raw, rec); err != nil {
+	if safety != nil {
+		if st.Safety, err = consensus.DecodeSafetyRecord(safety); err != nil {
 			return st, fmt.Errorf("decode safety record: %w", err)
 		}
-		st.Safety = rec
+	}
+	if valid != nil {
+		if st.Valid, err = consensus.DecodeValidValue(valid); err != nil {
+			return st, fmt.Errorf("decode valid value: %w", err)
+		}
 	}
 	return st, nil
 }
@@ -112,12 +119,15 @@ func (d *driver) run(ctx context.Context) error {
 func (d *driver) drain() error {
 	for d.m.HasReady() {
 		rd := d.m.Ready()
-		if rd.Safety != nil {
-			raw, err := json.Marshal(rd.Safety)
-			if err != nil {
-				return fmt.Errorf("encode safety record: %w", err)
+		if rd.Safety != nil || rd.Valid != nil {
+			var safety, valid []byte
+			if rd.Safety != nil {
+				safety = rd.Safety.Encode()
 			}
-			if err := d.n.store.PutSafetyRecord(raw); err != nil {
+			if rd.Valid != nil {
+				valid = rd.Valid.Encode()
+			}
+			if err := d.n.store.PutSafetyRecord(safety, valid); err != nil {
 				return fmt.Errorf("persist safety record: %w", err)
 			}
 		}
@@ -172,6 +182,12 @@ func (d *driver) maybePropose() error {
 		return err
 	}
 	if err := d.m.Propose(b); err != nil {
+		if errors.Is(err, consensus.ErrNotHolder) {
+			// The round moved on while we waited for transactions; the core
+			// asks again when this node holds the key.
+			d.n.log.Debug("proposal no longer wanted", "height", b.Height(), "round", req.Round, "err", err)
+			return nil
+		}
 		return fmt.Errorf("propose block %d: %w", b.Height(), err)
 	}
 	return nil

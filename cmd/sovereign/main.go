@@ -26,6 +26,7 @@ func newApp() *cli.App {
 			genesisCommand,
 			walletCommand,
 			txCommand,
+			bankCommand,
 			benchCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},

@@ -1,0 +1,424 @@
+// Package bench is Sovereign's load generator: it funds bench accounts on a
+// development chain, submits pre-signed transfers over JSON-RPC at a set
+// rate, follows final blocks over WebSocket, and reports final transfers per
+// second and submit→final latency.
+package bench
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/rpc"
+	"github.com/sovereign-ledger/sovereign/wallet"
+)
+
+// Config says what load to generate.
+type Config struct {
+	RPC      []string // node RPC URLs (http://); load is spread across them
+	Accounts int      // distinct senders
+	Txs      int      // transfers to submit
+	Rate     int      // transfers per second; 0 = as fast as the nodes take them
+	Batch    int      // transactions per JSON-RPC batch request
+	Workers  int      // concurrent submitters
+	Asset    string
+	Timeout  time.Duration // how long to wait for the last transfer to be final
+	Log      func(format string, args ...any)
+}
+
+// Report is what a run measured.
+type Report struct {
+	Submitted   int
+	Final       int
+	Rejected    int
+	Duration    time.Duration // first submit → last final
+	TPS         float64       // final transfers per second over Duration
+	P50, P99    time.Duration // submit → final
+	Max         time.Duration
+	Blocks      int
+	MeanPerBlok float64
+}
+
+func (r Report) String() string {
+	return fmt.Sprintf("submitted %d, final %d, rejected %d in %s: %.0f final tx/s; submit→final p50 %s p99 %s max %s; %d blocks, %.0f tx/block",
+		r.Submitted, r.Final, r.Rejected, r.Duration.Round(time.Millisecond), r.TPS,
+		r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), r.Blocks, r.MeanPerBlok)
+}
+
+func (c *Config) fill() {
+	if c.Accounts <= 0 {
+		c.Accounts = 1000
+	}
+	if c.Txs <= 0 {
+		c.Txs = 20000
+	}
+	if c.Batch <= 0 {
+		c.Batch = 50
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
+	}
+	if c.Asset == "" {
+		c.Asset = "CNY"
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Minute
+	}
+	if c.Log == nil {
+		c.Log = func(string, ...any) {}
+	}
+}
+
+// Run funds the bench accounts (once per chain), then generates the load.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	cfg.fill()
+	if len(cfg.RPC) == 0 {
+		return Report{}, fmt.Errorf("no RPC URL")
+	}
+	wc, err := wallet.DialContext(ctx, cfg.RPC[0])
+	if err != nil {
+		return Report{}, err
+	}
+	defer wc.Close()
+	g, err := wc.Genesis(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("read genesis: %w", err)
+	}
+	if g.DevSeed == "" {
+		return Report{}, fmt.Errorf("chain %s is not a development chain: bench funds its accounts with the published dev keys", g.ChainID)
+	}
+	keys := make([]*ecdsa.PrivateKey, cfg.Accounts)
+	for i := range keys {
+		keys[i] = chain.DevKey(g.DevSeed, "bench", i)
+	}
+	if err := fund(ctx, wc, g, keys, cfg); err != nil {
+		return Report{}, err
+	}
+	txs, err := prepare(ctx, wc, g, keys, cfg)
+	if err != nil {
+		return Report{}, err
+	}
+	return load(ctx, cfg, txs)
+}
+
+// fund registers the bench accounts with bank 0 and mints them enough for
+// any run; accounts already funded are left alone.
+func fund(ctx context.Context, wc *wallet.Client, g *chain.Genesis, keys []*ecdsa.PrivateKey, cfg Config) error {
+	bankKey := chain.DevKey(g.DevSeed, "bank", 0)
+	bank := crypto.PubkeyToAddress(bankKey.PublicKey)
+	nonce, err := wc.NextNonce(ctx, bank)
+	if err != nil {
+		return fmt.Errorf("bank nonce: %w", err)
+	}
+	var txs []*chain.Tx
+	for _, k := range keys {
+		a := crypto.PubkeyToAddress(k.PublicKey)
+		acct, err := wc.Account(ctx, a, cfg.Asset)
+		if err == nil && acct != nil && len(acct.Balances) > 0 && acct.Balances[0].AvailableUnits > 0 {
+			continue
+		}
+		if err != nil && !wallet.IsCode(err, "account_not_found") {
+			return fmt.Errorf("read bench account: %w", err)
+		}
+		if err != nil {
+			txs = append(txs, mustSign(g.ChainID, nonce, chain.RegisterAccount{Account: a}, bankKey))
+			nonce++
+		}
+		txs = append(txs, mustSign(g.ChainID, nonce, chain.Mint{To: a, Asset: cfg.Asset, Amount: 1 << 40}, bankKey))
+		nonce++
+	}
+	if len(txs) == 0 {
+		return nil
+	}
+	cfg.Log("funding %d bench accounts (%d transactions)", len(keys), len(txs))
+	c, err := gethrpc.DialContext(ctx, cfg.RPC[0])
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for i := 0; i < len(txs); i += 100 {
+		end := min(i+100, len(txs))
+		if err := sendBatch(ctx, c, txs[i:end]); err != nil {
+			return fmt.Errorf("funding: %w", err)
+		}
+	}
+	last := txs[len(txs)-1]
+	if _, err := wc.WaitFinal(ctx, last.Hash()); err != nil {
+		return fmt.Errorf("funding did not become final: %w", err)
+	}
+	return nil
+}
+
+// prepare signs every transfer before the clock starts, so the run measures
+// the chain, not the load generator's signing.
+func prepare(ctx context.Context, wc *wallet.Client, g *chain.Genesis, keys []*ecdsa.PrivateKey, cfg Config) ([]*chain.Tx, error) {
+	nonces := make([]uint64, len(keys))
+	for i, k := range keys {
+		n, err := wc.NextNonce(ctx, crypto.PubkeyToAddress(k.PublicKey))
+		if err != nil {
+			return nil, err
+		}
+		nonces[i] = n
+	}
+	cfg.Log("signing %d transfers from %d accounts", cfg.Txs, len(keys))
+	txs := make([]*chain.Tx, cfg.Txs)
+	var wg sync.WaitGroup
+	workers := 2
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				from := i % len(keys)
+				to := crypto.PubkeyToAddress(keys[(from+1)%len(keys)].PublicKey)
+				txs[i] = mustSign(g.ChainID, nonces[from]+uint64(i/len(keys)), chain.Transfer{To: to, Asset: cfg.Asset, Amount: 1}, keys[from])
+			}
+		}(w)
+	}
+	wg.Wait()
+	return txs, nil
+}
+
+func mustSign(chainID string, nonce uint64, body chain.Body, key *ecdsa.PrivateKey) *chain.Tx {
+	tx := chain.NewTx(chainID, nonce, body)
+	if err := tx.Sign(key); err != nil {
+		panic(err)
+	}
+	return tx
+}
+
+// sendBatch submits txs in one JSON-RPC batch; a refusal of any is an error.
+func sendBatch(ctx context.Context, c *gethrpc.Client, txs []*chain.Tx) error {
+	reqs := make([]gethrpc.BatchElem, len(txs))
+	hashes := make([]common.Hash, len(txs))
+	for i, tx := range txs {
+		reqs[i] = gethrpc.BatchElem{Method: "sov_sendRawTransaction", Args: []any{hexutil.Bytes(tx.Bytes())}, Result: &hashes[i]}
+	}
+	if err := c.BatchCallContext(ctx, reqs); err != nil {
+		return err
+	}
+	var errs []string
+	for i, r := range reqs {
+		if r.Error != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", txs[i].Hash(), r.Error))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%d of %d refused, first: %s", len(errs), len(txs), errs[0])
+	}
+	return nil
+}
+
+// load submits txs and follows final blocks until all are final.
+func load(ctx context.Context, cfg Config, txs []*chain.Tx) (Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	submitted := make(map[common.Hash]time.Time, len(txs))
+	var mu sync.Mutex
+	final := newFinalTracker(len(txs))
+
+	stop, err := follow(ctx, cfg.RPC[0], final)
+	if err != nil {
+		return Report{}, err
+	}
+	defer stop()
+
+	clients := make([]*gethrpc.Client, len(cfg.RPC))
+	for i, u := range cfg.RPC {
+		if clients[i], err = gethrpc.DialContext(ctx, u); err != nil {
+			return Report{}, err
+		}
+		defer clients[i].Close()
+	}
+	batches := make(chan []*chain.Tx)
+	errc := make(chan error, cfg.Workers)
+	var wg sync.WaitGroup
+	for w := 0; w < cfg.Workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			c := clients[w%len(clients)]
+			for b := range batches {
+				now := time.Now()
+				mu.Lock()
+				for _, tx := range b {
+					submitted[tx.Hash()] = now
+				}
+				mu.Unlock()
+				if err := sendBatch(ctx, c, b); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}(w)
+	}
+	start := time.Now()
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) * float64(cfg.Batch) / float64(cfg.Rate))
+	}
+	// Each sender's transactions go in nonce order: batch i holds the i-th
+	// slice, and senders repeat only every Accounts transactions.
+	for i := 0; i < len(txs); i += cfg.Batch {
+		if interval > 0 {
+			if d := time.Until(start.Add(time.Duration(i/cfg.Batch) * interval)); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		select {
+		case batches <- txs[i:min(i+cfg.Batch, len(txs))]:
+		case err := <-errc:
+			close(batches)
+			return Report{}, err
+		case <-ctx.Done():
+			close(batches)
+			return Report{}, ctx.Err()
+		}
+	}
+	close(batches)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return Report{}, err
+	default:
+	}
+	cfg.Log("submitted %d transfers in %s; waiting for finality", len(txs), time.Since(start).Round(time.Millisecond))
+	if err := final.wait(ctx, txs); err != nil {
+		return Report{}, fmt.Errorf("%w (%d of %d final)", err, final.count(txs), len(txs))
+	}
+	return final.report(start, txs, submitted), nil
+}
+
+// finalTracker records when each transaction was seen in a final block.
+type finalTracker struct {
+	mu     sync.Mutex
+	at     map[common.Hash]time.Time
+	codes  map[common.Hash]string
+	blocks int
+	txsIn  int
+	wake   chan struct{}
+}
+
+func newFinalTracker(n int) *finalTracker {
+	return &finalTracker{at: make(map[common.Hash]time.Time, n), codes: map[common.Hash]string{}, wake: make(chan struct{}, 1)}
+}
+
+func (f *finalTracker) add(b *rpc.Block, seen time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blocks++
+	for i, h := range b.Transactions {
+		f.at[h] = seen
+		f.txsIn++
+		if i < len(b.Receipts) && b.Receipts[i].Code != "" {
+			f.codes[h] = b.Receipts[i].Code
+		}
+	}
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (f *finalTracker) count(txs []*chain.Tx) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, tx := range txs {
+		if _, ok := f.at[tx.Hash()]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *finalTracker) wait(ctx context.Context, txs []*chain.Tx) error {
+	for f.count(txs) < len(txs) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-f.wake:
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func (f *finalTracker) report(start time.Time, txs []*chain.Tx, submitted map[common.Hash]time.Time) Report {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := Report{Submitted: len(txs), Blocks: f.blocks}
+	lat := make([]time.Duration, 0, len(txs))
+	var last time.Time
+	for _, tx := range txs {
+		h := tx.Hash()
+		at, ok := f.at[h]
+		if !ok {
+			continue
+		}
+		r.Final++
+		if f.codes[h] != "" {
+			r.Rejected++
+		}
+		if at.After(last) {
+			last = at
+		}
+		lat = append(lat, at.Sub(submitted[h]))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	if len(lat) > 0 {
+		r.P50, r.P99, r.Max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	r.Duration = last.Sub(start)
+	if r.Duration > 0 {
+		r.TPS = float64(r.Final) / r.Duration.Seconds()
+	}
+	if f.blocks > 0 {
+		r.MeanPerBlok = float64(f.txsIn) / float64(f.blocks)
+	}
+	return r
+}
+
+// follow subscribes to final blocks over WebSocket and feeds each block's
+// transactions to the tracker.
+func follow(ctx context.Context, httpURL string, f *finalTracker) (func(), error) {
+	wsURL := "ws" + strings.TrimPrefix(httpURL, "http")
+	wc, err := wallet.DialContext(ctx, wsURL)
+	if err != nil {
+		return nil, fmt.Errorf("websocket %s: %w", wsURL, err)
+	}
+	heads := make(chan rpc.Header, 256)
+	sub, err := wc.SubscribeFinalBlocks(ctx, heads)
+	if err != nil {
+		wc.Close()
+		return nil, fmt.Errorf("subscribe to final blocks: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case h := <-heads:
+				seen := time.Now()
+				b, err := wc.BlockByNumber(ctx, rpc.Height(h.Height), false)
+				if err == nil {
+					f.add(b, seen)
+				}
+			case <-sub.Err():
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { sub.Unsubscribe(); wc.Close(); <-done }, nil
+}

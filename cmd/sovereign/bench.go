@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/sovereign-ledger/sovereign/bench"
+	"github.com/urfave/cli/v2"
+)
+
+var benchCommand = &cli.Command{
+	Name:  "bench",
+	Usage: "load-test a running development chain: signed transfers at a set rate, final tx/s and submit→final latency",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "rpc", Value: "http://127.0.0.1:8545", Usage: "node RPC URLs, comma-separated (load is spread across them)", EnvVars: []string{"SOV_RPC"}},
+		&cli.IntFlag{Name: "accounts", Value: 1000, Usage: "distinct senders"},
+		&cli.IntFlag{Name: "txs", Value: 20000, Usage: "transfers to submit"},
+		&cli.IntFlag{Name: "rate", Value: 0, Usage: "transfers per second (0: as fast as accepted)"},
+		&cli.IntFlag{Name: "batch", Value: 50, Usage: "transactions per JSON-RPC batch"},
+		&cli.IntFlag{Name: "workers", Value: 4, Usage: "concurrent submitters"},
+		&cli.DurationFlag{Name: "timeout", Value: 0, Usage: "how long to wait for finality (default 2m)"},
+	},
+	Action: func(c *cli.Context) error {
+		cfg := bench.Config{
+			RPC:      strings.Split(c.String("rpc"), ","),
+			Accounts: c.Int("accounts"),
+			Txs:      c.Int("txs"),
+			Rate:     c.Int("rate"),
+			Batch:    c.Int("batch"),
+			Workers:  c.Int("workers"),
+			Timeout:  c.Duration("timeout"),
+			Log:      func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) },
+		}
+		r, err := bench.Run(context.Background(), cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Println(r)
+		return nil
+	},
+}

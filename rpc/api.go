@@ -1,0 +1,287 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+	"github.com/sovereign-ledger/sovereign/chain"
+)
+
+// MaxWait caps how long sov_waitTransaction blocks.
+const MaxWait = 60 * time.Second
+
+// PendingNoncer is an optional Backend extension: a backend that knows the
+// pool's next nonce for a sender reports it, and sov_getAccount returns it as
+// pending_nonce so a wallet can send several transactions without waiting.
+type PendingNoncer interface {
+	PendingNonce(addr common.Address) (nonce uint64, ok bool)
+}
+
+// API is the "sov" service. Each exported method is one JSON-RPC method:
+// SendRawTransaction is sov_sendRawTransaction, and so on.
+type API struct {
+	b      Backend
+	assets assets
+	g      *chain.Genesis
+}
+
+func newAPI(b Backend) *API {
+	g := b.Genesis()
+	return &API{b: b, g: g, assets: assetsOf(g)}
+}
+
+// SendRawTransaction decodes a signed transaction, submits it to the pool and
+// returns its hash. A refusal is a CodeRejected error whose data carries the
+// rejection code and the hash.
+func (api *API) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
+	tx, err := chain.DecodeTx(raw)
+	if err != nil {
+		h := crypto.Keccak256Hash(raw)
+		return common.Hash{}, rejectionError(err, &h)
+	}
+	hash := tx.Hash()
+	if err := api.b.SubmitTx(tx); err != nil {
+		return common.Hash{}, rejectionError(err, &hash)
+	}
+	return hash, nil
+}
+
+// GetTransaction returns a transaction with its status and receipt.
+func (api *API) GetTransaction(hash common.Hash) (*Transaction, error) {
+	l, found, err := api.b.LookupTx(hash)
+	if err != nil {
+		return nil, internalError("lookup transaction", err)
+	}
+	if !found {
+		e := newError(CodeNotFound, ErrCodeTxNotFound, "transaction not found: %s", hash.Hex())
+		e.Data.Hash = &hash
+		return nil, e
+	}
+	out := api.assets.tx(hash, l)
+	return &out, nil
+}
+
+// WaitTransaction blocks until the transaction is final or rejected, or
+// timeoutMs (capped at MaxWait; default 30 s) passes, and returns it as it
+// then stands: a caller that gets status pending or included waits again.
+func (api *API) WaitTransaction(ctx context.Context, hash common.Hash, timeoutMs *uint64) (*Transaction, error) {
+	timeout := 30 * time.Second
+	if timeoutMs != nil {
+		timeout = time.Duration(*timeoutMs) * time.Millisecond
+	}
+	timeout = min(timeout, MaxWait)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		// Read the final height first: if a block becomes final after the
+		// lookup, the wait below returns at once instead of missing it.
+		final := api.b.Info().FinalHeight
+		tx, err := api.GetTransaction(hash)
+		if err != nil || tx.Status == "final" || tx.Status == "rejected" {
+			return tx, err
+		}
+		if err := api.b.WaitFinal(ctx, final+1); err != nil {
+			if ctx.Err() != nil {
+				return api.GetTransaction(hash)
+			}
+			return nil, internalError("wait for final block", err)
+		}
+	}
+}
+
+// GetBlockByNumber returns a final block with its certificate and receipts;
+// full selects full transactions instead of hashes.
+func (api *API) GetBlockByNumber(ref BlockRef, full *bool) (*Block, error) {
+	st := api.b.Info()
+	height := ref.Height
+	if ref.Latest {
+		height = st.FinalHeight
+	}
+	notFound := newError(CodeNotFound, ErrCodeBlockNotFound, "block %s not found (final height %d)", ref, st.FinalHeight)
+	if height > st.Height {
+		return nil, notFound
+	}
+	b, cert, receipts, err := api.b.BlockByNumber(height)
+	if errors.Is(err, chain.ErrNotFound) || err == nil && b == nil {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, internalError("read block", err)
+	}
+	h, err := header(b.Header)
+	if err != nil {
+		return nil, internalError("encode header", err)
+	}
+	out := &Block{Header: h, Certificate: certificate(cert), TxCount: len(b.Txs), Receipts: make([]Receipt, len(receipts))}
+	for i, r := range receipts {
+		out.Receipts[i] = receipt(r)
+	}
+	if full != nil && *full {
+		out.FullTxs = make([]Transaction, len(b.Txs))
+	} else {
+		out.Transactions = make([]common.Hash, len(b.Txs))
+	}
+	for i, tx := range b.Txs {
+		if out.FullTxs == nil {
+			out.Transactions[i] = tx.Hash()
+			continue
+		}
+		l := TxLookup{Tx: tx, Status: "final", Height: b.Height(), Index: i}
+		if i < len(receipts) {
+			l.Receipt, l.Code = receipts[i], receipts[i].Code
+			if !receipts[i].OK() {
+				l.Status = "rejected"
+			}
+		}
+		out.FullTxs[i] = api.assets.tx(tx.Hash(), l)
+	}
+	return out, nil
+}
+
+// GetAccount returns an account's nonce and balances; asset, when given,
+// selects one balance (zero if the account holds none of it).
+func (api *API) GetAccount(addr common.Address, asset *string) (*Account, error) {
+	only := ""
+	if asset != nil && *asset != "" {
+		if _, ok := api.assets[*asset]; !ok {
+			return nil, invalidParams("unknown asset %q", *asset)
+		}
+		only = *asset
+	}
+	acct, ok, err := api.b.Account(addr)
+	if err != nil {
+		return nil, internalError("read account", err)
+	}
+	if !ok {
+		return nil, newError(CodeNotFound, ErrCodeAccountNotFound, "account not found: %s", addr.Hex())
+	}
+	out := api.assets.account(addr, acct, api.g, only)
+	if pn, ok := api.b.(PendingNoncer); ok {
+		if n, ok := pn.PendingNonce(addr); ok {
+			out.PendingNonce = &n
+		}
+	}
+	return &out, nil
+}
+
+// GetProof returns a state value and its Merkle proof against a final
+// header, with that header's certificate when known.
+func (api *API) GetProof(q ProofQuery) (*Proof, error) {
+	var key []byte
+	switch {
+	case q.Account != nil && q.Key != nil:
+		return nil, invalidParams("proof query: give one of account or key, not both")
+	case q.Account != nil:
+		key = chain.AccountKey(*q.Account)
+	case len(q.Key) > 0:
+		key = q.Key
+	default:
+		return nil, invalidParams("proof query: give account or key")
+	}
+	sp, err := api.b.Proof(key)
+	if err != nil {
+		return nil, internalError("build proof", err)
+	}
+	if sp.Header == nil {
+		return nil, internalError("build proof", errors.New("no header"))
+	}
+	h, err := header(sp.Header)
+	if err != nil {
+		return nil, internalError("encode header", err)
+	}
+	out := &Proof{Key: key, Path: crypto.Keccak256Hash(key), Exists: sp.Value != nil, Header: h, Nodes: make([]hexutil.Bytes, len(sp.Nodes))}
+	if sp.Value != nil {
+		v := hexutil.Bytes(sp.Value)
+		out.Value = &v
+	}
+	for i, n := range sp.Nodes {
+		out.Nodes[i] = n
+	}
+	if q.Account != nil && sp.Value != nil {
+		var acct chain.Account
+		if err := rlp.DecodeBytes(sp.Value, &acct); err != nil {
+			return nil, internalError("decode account", err)
+		}
+		a := api.assets.account(*q.Account, &acct, api.g, "")
+		out.Account = &a
+	}
+	if _, cert, _, err := api.b.BlockByNumber(sp.Header.Height); err == nil {
+		out.Certificate = certificate(cert)
+	}
+	return out, nil
+}
+
+// ChainInfo is the node's view of the chain: heights, the current sovereign
+// key holder, validators and assets.
+func (api *API) ChainInfo() *ChainInfo {
+	st := api.b.Info()
+	names := make(map[common.Address]string)
+	for _, v := range api.g.Validators {
+		names[v.Address] = v.Name
+	}
+	out := &ChainInfo{
+		ChainID: st.ChainID, GenesisHash: st.GenesisHash, Height: st.Height, FinalHeight: st.FinalHeight,
+		Round: st.Round, Holder: st.Holder, Self: st.Self, PeerCount: st.PeerCount,
+		Validators: make([]Validator, len(st.Validators)), Assets: make([]Asset, len(api.g.Assets)),
+	}
+	for i, v := range st.Validators {
+		out.Validators[i] = Validator{Address: v.Address, Name: names[v.Address], Power: v.Power, RevealTip: v.RevealTip}
+	}
+	for i, a := range api.g.Assets {
+		out.Assets[i] = Asset{Symbol: a.Symbol, Decimals: a.Decimals, Issuers: a.Issuers}
+	}
+	return out
+}
+
+// Genesis returns the chain's genesis document.
+func (api *API) Genesis() *chain.Genesis { return api.b.Genesis() }
+
+// NewFinalBlocks is the "newFinalBlocks" subscription (WebSocket only):
+// sov_subscribe("newFinalBlocks") notifies the header of every block that
+// becomes final from now on.
+func (api *API) NewFinalBlocks(ctx context.Context) (*gethrpc.Subscription, error) {
+	notifier, ok := gethrpc.NotifierFromContext(ctx)
+	if !ok {
+		return nil, gethrpc.ErrNotificationsUnsupported
+	}
+	sub := notifier.CreateSubscription()
+	next := api.b.Info().FinalHeight + 1
+	go func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-sub.Err():
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		for {
+			if err := api.b.WaitFinal(ctx, next); err != nil {
+				return
+			}
+			for ; next <= api.b.Info().FinalHeight; next++ {
+				b, _, _, err := api.b.BlockByNumber(next)
+				if err != nil || b == nil {
+					return
+				}
+				h, err := header(b.Header)
+				if err != nil {
+					return
+				}
+				if err := notifier.Notify(sub.ID, h); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	return sub, nil
+}
+
+func encodeHeader(h *chain.Header) ([]byte, error) { return rlp.EncodeToBytes(h) }

@@ -1,0 +1,20 @@
+// Package rpc is Sovereign's client edge: a JSON-RPC 2.0 service under the
+// "sov" namespace (sov_sendRawTransaction, sov_getTransaction,
+// sov_getBlockByNumber, sov_getAccount, sov_getProof, sov_chainInfo,
+// sov_genesis, sov_waitTransaction and the sov_subscribe "newFinalBlocks"
+// subscription), served over HTTP and WebSocket on one address by
+// go-ethereum's rpc package.
+//
+// The service reads the node through the narrow Backend interface defined
+// here; node implements it and rpctest holds an in-memory twin.
+//
+// JSON exists only at this edge: field names are snake_case, hashes and
+// addresses 0x-hex, amounts decimal strings in the asset's units (with the raw
+// minor units beside them as decimal strings). docs/RPC.md is the reference.
+//
+// Errors carry a stable numeric code (see errors.go) and a data object whose
+// "code" member is a stable string: a ledger rejection code such as
+// "insufficient_funds", or one of "tx_not_found", "block_not_found",
+// "account_not_found", "invalid_params", "invalid_request",
+// "request_too_large", "internal".
+package rpc
