@@ -90,6 +90,9 @@ func Prepare(dir string, template *chain.Genesis, validators int) (*chain.Genesi
 	if err := writeAccounts(l, g); err != nil {
 		return nil, err
 	}
+	if err := writeValidatorFiles(l, validators); err != nil {
+		return nil, err
+	}
 	raw, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {
 		return nil, err

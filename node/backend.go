@@ -23,7 +23,13 @@ func (b backend) SubmitTx(tx *chain.Tx) error {
 	} else if ok {
 		return fmt.Errorf("%w: final in block %d", chain.ErrAlreadyKnown, loc.Height)
 	}
-	return b.n.pool.Add([]*chain.Tx{tx})[0]
+	if err := b.n.pool.Add([]*chain.Tx{tx})[0]; err != nil {
+		return err
+	}
+	if b.n.net != nil {
+		b.n.outTxs <- tx
+	}
+	return nil
 }
 
 func (b backend) LookupTx(hash common.Hash) (rpc.TxLookup, bool, error) {
@@ -103,6 +109,7 @@ func (b backend) Info() rpc.ChainStatus {
 		Holder:      st.Holder,
 		Validators:  b.n.ledger.Validators().Validators,
 		Self:        b.n.self,
+		PeerCount:   b.n.peerCount(),
 	}
 }
 

@@ -25,6 +25,15 @@ type Config struct {
 
 	RPCAddr string // host:port; empty disables RPC
 
+	// Network. With no listen address the node runs alone (a single
+	// validator chain).
+	P2PListen []string // multiaddrs, e.g. /ip4/127.0.0.1/tcp/30300
+	Bootnodes []string // multiaddrs ending in /p2p/PEER_ID
+	Observers []string // peer ids admitted besides the validators
+	// NodeKey is the libp2p identity; default: the validator key, or for an
+	// observer a key kept in DATADIR/nodekey.
+	NodeKey *ecdsa.PrivateKey
+
 	Tick time.Duration // the consensus core's logical tick
 	Pool txpool.Config
 

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/consensus"
+	"github.com/sovereign-ledger/sovereign/p2p"
 )
 
 // driver feeds the pure consensus core and carries out its Ready batches in
@@ -52,6 +53,7 @@ func newDriver(n *Node) (*driver, error) {
 		// The holder may wait up to the empty-block interval for
 		// transactions, so the others must wait longer than that for its
 		// proposal before they move to the next holder.
+		Recover:      n.sigs.Recover,
 		ProposeTicks: int(n.cfg.Genesis.Params.EmptyBlockInterval.Std()/n.cfg.Tick) + consensus.DefaultProposeTicks,
 	}, start)
 	if err != nil {
@@ -94,6 +96,10 @@ func (d *driver) startState() (consensus.StartState, error) {
 func (d *driver) run(ctx context.Context) error {
 	ticker := time.NewTicker(d.n.cfg.Tick)
 	defer ticker.Stop()
+	var inbound <-chan p2p.Inbound
+	if d.n.net != nil {
+		inbound = d.n.net.Messages()
+	}
 	for {
 		var poolReady <-chan struct{}
 		if d.propose != nil {
@@ -105,6 +111,12 @@ func (d *driver) run(ctx context.Context) error {
 		case <-ticker.C:
 			d.m.Tick()
 		case <-poolReady:
+		case in := <-inbound:
+			d.receive(in)
+		case blocks := <-d.n.synced:
+			if err := d.catchup(blocks); err != nil {
+				return err
+			}
 		}
 		if err := d.maybePropose(); err != nil {
 			return err
@@ -113,6 +125,50 @@ func (d *driver) run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// receive feeds a validated peer message to the pool or the core.
+func (d *driver) receive(in p2p.Inbound) {
+	switch v := in.Value.(type) {
+	case []*chain.Tx:
+		d.n.pool.Add(v) // rejections (already known, stale nonce) are routine here
+	case consensus.Message:
+		err := d.m.Step(v)
+		switch {
+		case err == nil, errors.Is(err, consensus.ErrStale), errors.Is(err, consensus.ErrBufferFull):
+		case errors.Is(err, consensus.ErrFuture):
+			select {
+			case d.n.syncWanted <- struct{}{}:
+			default:
+			}
+		default:
+			d.n.log.Debug("consensus message refused", "peer", in.From, "err", err)
+		}
+	}
+}
+
+// catchup feeds synced final blocks, in order, to the core, committing each
+// before the next.
+func (d *driver) catchup(blocks []p2p.SyncedBlock) error {
+	for _, sb := range blocks {
+		if sb.Block.Height() != d.n.ledger.Head().Height+1 {
+			continue
+		}
+		if err := d.m.Catchup(consensus.Commit{Block: sb.Block, Cert: sb.Cert}); err != nil {
+			d.n.log.Warn("synced block refused", "height", sb.Block.Height(), "err", err)
+			return nil
+		}
+		if err := d.drain(); err != nil {
+			return err
+		}
+	}
+	if len(blocks) == p2p.MaxSyncBlocks {
+		select {
+		case d.n.syncWanted <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }
 
 // drain carries out Ready batches until the core has nothing more.
@@ -136,8 +192,10 @@ func (d *driver) drain() error {
 				return err
 			}
 		}
-		// Messages go to peers once the network arrives; a lone validator's
-		// core counts its own votes itself.
+		d.send(rd.Messages)
+		for _, ev := range rd.Evidence {
+			d.n.log.Warn("equivocation seen", "evidence", ev)
+		}
 		if rd.Propose != nil {
 			d.propose = rd.Propose
 		}
@@ -148,6 +206,22 @@ func (d *driver) drain() error {
 	}
 	d.snapshot()
 	return nil
+}
+
+// send publishes the core's messages; a lone validator has no one to tell.
+func (d *driver) send(msgs []consensus.Message) {
+	if d.n.net == nil {
+		return
+	}
+	for _, m := range msgs {
+		topic := p2p.TopicVotes
+		if m.Proposal != nil {
+			topic = p2p.TopicProposals
+		}
+		if err := d.n.net.Publish(context.Background(), topic, m.Encode()); err != nil {
+			d.n.log.Warn("publish consensus message", "err", err)
+		}
+	}
 }
 
 func (d *driver) commit(c consensus.Commit) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,7 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
-	"github.com/sovereign-ledger/sovereign/consensus"
+	"github.com/sovereign-ledger/sovereign/p2p"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/txpool"
 )
@@ -27,6 +28,12 @@ type Node struct {
 	pool   *txpool.Pool
 	driver *driver
 	self   *common.Address
+
+	net        *p2p.Network // nil when the node runs alone
+	sigs       *sigCache
+	outTxs     chan *chain.Tx         // admitted through RPC, to gossip
+	syncWanted chan struct{}          // a hint that this node is behind
+	synced     chan []p2p.SyncedBlock // fetched blocks for the driver
 
 	rpcSrv  *rpc.Server
 	httpSrv *http.Server
@@ -54,7 +61,12 @@ func New(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, store: store, ledger: ledger, finalCh: make(chan struct{}), fatal: make(chan error, 1)}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: store, ledger: ledger, finalCh: make(chan struct{}), fatal: make(chan error, 1),
+		sigs: newSigCache(), outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
+	if err := n.loadNodeKey(); err != nil {
+		store.Close()
+		return nil, err
+	}
 	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, ledgerView{ledger})
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
@@ -76,6 +88,15 @@ func New(cfg Config) (*Node, error) {
 func (n *Node) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	if err := n.startNetwork(); err != nil {
+		cancel()
+		return err
+	}
+	if n.net != nil {
+		n.wg.Add(2)
+		go n.broadcastTxs(ctx)
+		go n.syncLoop(ctx)
+	}
 	if n.cfg.RPCAddr != "" {
 		ln, err := net.Listen("tcp", n.cfg.RPCAddr)
 		if err != nil {
@@ -136,6 +157,9 @@ func (n *Node) Close() error {
 		n.rpcSrv.Close()
 	}
 	n.wg.Wait()
+	if n.net != nil {
+		n.net.Close()
+	}
 	return n.store.Close()
 }
 
@@ -178,4 +202,51 @@ func (v ledgerView) Available(a common.Address, asset string) uint64 {
 	return acct.Balance(asset).Available
 }
 
-var _ = consensus.Message{}
+// loadNodeKey settles the libp2p identity: the configured node key, the
+// validator key, or an observer's own key kept in DATADIR/nodekey so its
+// peer id survives restarts (validators list it in --p2p.observers).
+func (n *Node) loadNodeKey() error {
+	switch {
+	case n.cfg.NodeKey != nil:
+		return nil
+	case n.cfg.Key != nil:
+		n.cfg.NodeKey = n.cfg.Key
+		return nil
+	}
+	path := filepath.Join(n.cfg.DataDir, "nodekey")
+	if k, err := crypto.LoadECDSA(path); err == nil {
+		n.cfg.NodeKey = k
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("node key %s: %w", path, err)
+	}
+	k, err := crypto.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if err := crypto.SaveECDSA(path, k); err != nil {
+		return fmt.Errorf("save node key: %w", err)
+	}
+	n.cfg.NodeKey = k
+	return nil
+}
+
+// PeerID is the node's libp2p peer id ("" without a network).
+func (n *Node) PeerID() string {
+	if n.net == nil {
+		return ""
+	}
+	return n.net.ID().String()
+}
+
+// P2PAddrs are the node's listen multiaddrs with /p2p/ID.
+func (n *Node) P2PAddrs() []string {
+	if n.net == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range n.net.Addrs() {
+		out = append(out, a.String())
+	}
+	return out
+}

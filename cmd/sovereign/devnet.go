@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/sovereign-ledger/sovereign/chain"
@@ -20,7 +23,8 @@ writes the funded demo accounts' keystore files to DIR/keystore, their password 
 DIR/password and DIR/accounts.json, prints the RPC URL, and runs until SIGINT/SIGTERM.
 Started again on the same DIR it resumes from disk.`,
 	Flags: []cli.Flag{
-		&cli.IntFlag{Name: "validators", Value: 1, Usage: "number of validators", EnvVars: []string{"SOV_DEVNET_VALIDATORS"}},
+		&cli.IntFlag{Name: "validators", Value: 4, Usage: "number of validators (1 runs in this process; more run as separate `sovereign node` processes)", EnvVars: []string{"SOV_DEVNET_VALIDATORS"}},
+		&cli.IntFlag{Name: "p2p.port", Value: 30300, Usage: "validator i listens for peers on loopback port P2P_PORT+i", EnvVars: []string{"SOV_DEVNET_P2P_PORT"}},
 		&cli.StringFlag{Name: "dir", Usage: "devnet directory (default: a new temporary directory)", EnvVars: []string{"SOV_DEVNET_DIR"}},
 		rpcAddrFlag,
 		genesisFlag,
@@ -44,14 +48,14 @@ func runDevnet(c *cli.Context) error {
 		}
 	}
 	n := c.Int("validators")
-	if n != 1 {
-		return cli.Exit("this build runs a single-validator devnet; use --validators 1", 2)
-	}
 	g, err := devnet.Prepare(dir, template, n)
 	if err != nil {
 		return err
 	}
 	layout := devnet.Layout{Dir: dir}
+	if n > 1 {
+		return runDevnetProcesses(c, layout, n)
+	}
 	nd, err := node.New(node.Config{
 		DataDir:         layout.NodeDir(0),
 		Genesis:         g,
@@ -67,11 +71,43 @@ func runDevnet(c *cli.Context) error {
 		nd.Close()
 		return err
 	}
-	fmt.Printf("devnet dir:  %s\n", dir)
-	fmt.Printf("keystore:    %s (password in %s)\n", layout.Keystore(), layout.PasswordFile())
-	fmt.Printf("accounts:    %s\n", layout.Accounts())
+	printDevnetPaths(layout)
 	fmt.Printf("rpc:         %s\n", nd.RPCURL())
 	return waitAndClose(nd)
+}
+
+// runDevnetProcesses runs n validators as separate processes of this binary.
+func runDevnetProcesses(c *cli.Context, layout devnet.Layout, n int) error {
+	host, portStr, err := net.SplitHostPort(c.String(rpcAddrFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--rpc.addr: %w", err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port == 0 {
+		return fmt.Errorf("--rpc.addr needs a fixed port with several validators (validator i serves PORT+i)")
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	p := &devnet.Processes{Layout: layout, N: n, Binary: bin, RPCHost: host, RPCPort: port, P2PPort: c.Int("p2p.port"),
+		LogLevel: c.String(logLevelFlag.Name), Out: os.Stdout}
+	printDevnetPaths(layout)
+	fmt.Printf("rpc:         %s\n", p.RPCURL(0))
+	for i := 0; i < n; i++ {
+		fmt.Printf("validator %d: rpc %s, p2p port %d, log %s.log\n", i, p.RPCURL(i), p.P2PPort+i, layout.NodeDir(i))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err = p.Run(ctx)
+	fmt.Println("devnet stopped")
+	return err
+}
+
+func printDevnetPaths(layout devnet.Layout) {
+	fmt.Printf("devnet dir:  %s\n", layout.Dir)
+	fmt.Printf("keystore:    %s (password in %s)\n", layout.Keystore(), layout.PasswordFile())
+	fmt.Printf("accounts:    %s\n", layout.Accounts())
 }
 
 // waitAndClose runs until SIGINT/SIGTERM or a fatal node error, then stops

@@ -22,6 +22,9 @@ var nodeCommand = &cli.Command{
 		&cli.StringFlag{Name: "password-file", Usage: "file holding the keystore password", EnvVars: []string{"SOV_PASSWORD_FILE"}},
 		&cli.StringFlag{Name: "hashchain.secret-file", Usage: "file holding the validator's hash-chain secret (hex)", EnvVars: []string{"SOV_HASHCHAIN_SECRET_FILE"}},
 		rpcAddrFlag,
+		&cli.StringSliceFlag{Name: "p2p.listen", Usage: "libp2p listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/30300 (absent: no network, a lone validator)", EnvVars: []string{"SOV_P2P_LISTEN"}},
+		&cli.StringSliceFlag{Name: "p2p.bootnodes", Usage: "peers to connect to, multiaddrs ending in /p2p/PEER_ID (comma-separated)", EnvVars: []string{"SOV_P2P_BOOTNODES"}},
+		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
 	},
 	Action: runNode,
 }
@@ -35,7 +38,10 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log}
+	cfg := node.Config{
+		DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log,
+		P2PListen: c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
+	}
 	if path := c.String("key"); path != "" {
 		if cfg.Key, err = readKeyFile(path, c.String("password-file")); err != nil {
 			return err
@@ -57,6 +63,12 @@ func runNode(c *cli.Context) error {
 		return err
 	}
 	fmt.Printf("rpc: %s\n", nd.RPCURL())
+	if id := nd.PeerID(); id != "" {
+		fmt.Printf("peer id: %s\n", id)
+		for _, a := range nd.P2PAddrs() {
+			fmt.Printf("p2p: %s\n", a)
+		}
+	}
 	return waitAndClose(nd)
 }
 

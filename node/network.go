@@ -1,0 +1,258 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/consensus"
+	"github.com/sovereign-ledger/sovereign/p2p"
+)
+
+// Transaction gossip batches what arrives within a few milliseconds: at
+// thousands of transactions a second, per-message overhead dominates.
+const (
+	txBatchInterval = 5 * time.Millisecond
+	txBatchMax      = 512
+	maxTxsPerBatch  = 4096
+)
+
+// sigCache remembers recovered consensus signatures, so a vote checked by
+// the gossip validator is not recovered again by the consensus core.
+type sigCache struct {
+	c *lru.Cache[string, common.Address]
+}
+
+func newSigCache() *sigCache {
+	c, _ := lru.New[string, common.Address](16384)
+	return &sigCache{c}
+}
+
+func (s *sigCache) Recover(hash common.Hash, sig []byte) (common.Address, error) {
+	key := string(hash[:]) + string(sig)
+	if a, ok := s.c.Get(key); ok {
+		return a, nil
+	}
+	a, err := chain.RecoverSigner(hash, sig)
+	if err == nil {
+		s.c.Add(key, a)
+	}
+	return a, err
+}
+
+// startNetwork builds the libp2p network with the chain's topics and their
+// validators.
+func (n *Node) startNetwork() error {
+	if len(n.cfg.P2PListen) == 0 {
+		return nil
+	}
+	listen := make([]ma.Multiaddr, 0, len(n.cfg.P2PListen))
+	for _, s := range n.cfg.P2PListen {
+		m, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return fmt.Errorf("--p2p.listen %q: %w", s, err)
+		}
+		listen = append(listen, m)
+	}
+	boot, err := p2p.ParseBootnodes(n.cfg.Bootnodes)
+	if err != nil {
+		return err
+	}
+	var observers []peer.ID
+	for _, s := range n.cfg.Observers {
+		id, err := peer.Decode(s)
+		if err != nil {
+			return fmt.Errorf("--p2p.observers %q: %w", s, err)
+		}
+		observers = append(observers, id)
+	}
+	var vals []common.Address
+	for _, v := range n.ledger.Validators().Validators {
+		vals = append(vals, v.Address)
+	}
+	net, err := p2p.New(p2p.Config{
+		ChainID:    n.cfg.Genesis.ChainID,
+		Key:        n.cfg.NodeKey,
+		Listen:     listen,
+		Bootnodes:  boot,
+		Validators: vals,
+		Observers:  observers,
+		Blocks:     blockSource{n},
+		Log:        n.log,
+		Topics: map[p2p.Topic]p2p.Validator{
+			p2p.TopicTxs:       n.validateTxBatch,
+			p2p.TopicProposals: n.validateConsensus(true),
+			p2p.TopicVotes:     n.validateConsensus(false),
+		},
+	})
+	if err != nil {
+		return err
+	}
+	n.net = net
+	for _, a := range net.Addrs() {
+		n.log.Info("p2p listening", "addr", a)
+	}
+	return nil
+}
+
+// validateTxBatch decodes a gossiped batch and recovers every signer (in
+// the validator's goroutine, so across cores); the *Tx values carry the
+// result into the pool, which then does not recover them again.
+func (n *Node) validateTxBatch(data []byte) (any, error) {
+	var raws [][]byte
+	if err := rlp.DecodeBytes(data, &raws); err != nil {
+		return nil, fmt.Errorf("tx batch: %w", err)
+	}
+	if len(raws) == 0 || len(raws) > maxTxsPerBatch {
+		return nil, fmt.Errorf("tx batch of %d", len(raws))
+	}
+	txs := make([]*chain.Tx, len(raws))
+	for i, raw := range raws {
+		tx, err := chain.DecodeTx(raw)
+		if err != nil {
+			return nil, fmt.Errorf("tx %d: %w", i, err)
+		}
+		if tx.ChainID() != n.cfg.Genesis.ChainID {
+			return nil, fmt.Errorf("tx %d: %w", i, chain.ErrWrongChain)
+		}
+		if _, err := tx.Signers(); err != nil {
+			return nil, fmt.Errorf("tx %d: %w", i, err)
+		}
+		txs[i] = tx
+	}
+	return txs, nil
+}
+
+// validateConsensus checks that a proposal or vote is well formed and signed
+// by a validator of this chain before it is relayed.
+func (n *Node) validateConsensus(proposal bool) p2p.Validator {
+	return func(data []byte) (any, error) {
+		msg, err := consensus.DecodeMessage(data)
+		if err != nil {
+			return nil, err
+		}
+		chainID := n.cfg.Genesis.ChainID
+		var signer common.Address
+		switch {
+		case proposal && msg.Proposal != nil && msg.Proposal.Block != nil && msg.Proposal.Block.Header != nil:
+			signer, err = n.sigs.Recover(msg.Proposal.SignHash(chainID), msg.Proposal.Sig)
+			n.reusePooled(msg.Proposal.Block)
+		case !proposal && msg.Vote != nil:
+			signer, err = n.sigs.Recover(msg.Vote.SignHash(chainID), msg.Vote.Sig)
+			if err == nil && signer != msg.Vote.Validator {
+				err = fmt.Errorf("vote signed by %s claims %s", signer, msg.Vote.Validator)
+			}
+		default:
+			return nil, fmt.Errorf("wrong message kind for topic")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := n.ledger.Validators().Get(signer); !ok {
+			return nil, fmt.Errorf("signed by %s, not a validator of %s", signer, chainID)
+		}
+		return msg, nil
+	}
+}
+
+// reusePooled swaps a proposed block's transactions for the pool's copies
+// of the same transactions, whose signers were recovered on admission: a
+// node recovers each signature once, not again when the block arrives.
+func (n *Node) reusePooled(b *chain.Block) {
+	for i, tx := range b.Txs {
+		if pooled := n.pool.Get(tx.Hash()); pooled != nil {
+			b.Txs[i] = pooled
+		}
+	}
+}
+
+// broadcastTxs gossips transactions admitted through this node's RPC, in
+// batches.
+func (n *Node) broadcastTxs(ctx context.Context) {
+	defer n.wg.Done()
+	var batch [][]byte
+	tick := time.NewTicker(txBatchInterval)
+	defer tick.Stop()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		data, err := rlp.EncodeToBytes(batch)
+		batch = batch[:0]
+		if err == nil {
+			if err := n.net.Publish(ctx, p2p.TopicTxs, data); err != nil && ctx.Err() == nil {
+				n.log.Warn("gossip transactions", "err", err)
+			}
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case tx := <-n.outTxs:
+			batch = append(batch, tx.Bytes())
+			if len(batch) >= txBatchMax {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+// syncLoop fetches final blocks from peers when this node is behind (or
+// told so by a message from the future), and hands them to the driver.
+func (n *Node) syncLoop(ctx context.Context) {
+	defer n.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-n.syncWanted:
+		}
+		for _, p := range n.net.Peers() {
+			from := n.ledger.Head().Height + 1
+			blocks, err := n.net.FetchBlocks(ctx, p, from, p2p.MaxSyncBlocks)
+			if err != nil {
+				n.log.Debug("sync", "peer", p, "err", err)
+				continue
+			}
+			if len(blocks) == 0 {
+				continue
+			}
+			select {
+			case n.synced <- blocks:
+			case <-ctx.Done():
+				return
+			}
+			break
+		}
+	}
+}
+
+// blockSource serves this node's final blocks to syncing peers.
+type blockSource struct{ n *Node }
+
+func (b blockSource) HeadHeight() uint64 { return b.n.ledger.Head().Height }
+func (b blockSource) BlockByHeight(h uint64) (*chain.Block, error) {
+	return b.n.store.BlockByHeight(h)
+}
+func (b blockSource) Certificate(h uint64) (*chain.Certificate, error) {
+	return b.n.store.Certificate(h)
+}
+
+func (n *Node) peerCount() int {
+	if n.net == nil {
+		return 0
+	}
+	return len(n.net.Peers())
+}

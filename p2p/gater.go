@@ -1,0 +1,69 @@
+package p2p
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/control"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// gater admits only genesis validators (by the address inside their peer
+// id) and the configured observer peer ids; everyone else is refused once
+// the Noise handshake has proven who they are, and logged.
+type gater struct {
+	validators map[common.Address]bool
+	observers  map[peer.ID]bool
+	log        *slog.Logger
+
+	mu     sync.Mutex
+	logged map[peer.ID]time.Time // rate-limits the refusal log per peer
+}
+
+func newGater(validators []common.Address, observers []peer.ID, log *slog.Logger) *gater {
+	g := &gater{validators: map[common.Address]bool{}, observers: map[peer.ID]bool{}, log: log, logged: map[peer.ID]time.Time{}}
+	for _, v := range validators {
+		g.validators[v] = true
+	}
+	for _, o := range observers {
+		g.observers[o] = true
+	}
+	return g
+}
+
+// Allowed reports whether id may connect.
+func (g *gater) Allowed(id peer.ID) bool {
+	if g.observers[id] {
+		return true
+	}
+	a, err := AddressOf(id)
+	return err == nil && g.validators[a]
+}
+
+func (g *gater) refuse(id peer.ID, why string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if time.Since(g.logged[id]) > time.Minute {
+		g.logged[id] = time.Now()
+		g.log.Warn("refused peer: not a validator or configured observer", "peer", id, "when", why)
+	}
+	return false
+}
+
+func (g *gater) InterceptPeerDial(id peer.ID) bool {
+	return g.Allowed(id) || g.refuse(id, "dial")
+}
+
+func (g *gater) InterceptAddrDial(id peer.ID, _ ma.Multiaddr) bool { return g.InterceptPeerDial(id) }
+
+func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool { return true }
+
+func (g *gater) InterceptSecured(_ network.Direction, id peer.ID, _ network.ConnMultiaddrs) bool {
+	return g.Allowed(id) || g.refuse(id, "handshake")
+}
+
+func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }

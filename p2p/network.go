@@ -1,0 +1,250 @@
+package p2p
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Topic names one gossip channel of a chain.
+type Topic string
+
+const (
+	TopicTxs       Topic = "txs"
+	TopicProposals Topic = "proposals"
+	TopicVotes     Topic = "votes"
+)
+
+// Validator checks one gossip message before it is delivered or relayed and
+// returns its decoded value. An error drops the message (and counts against
+// the peer that sent it).
+type Validator func(data []byte) (any, error)
+
+// Inbound is a validated message from a peer.
+type Inbound struct {
+	Topic Topic
+	From  peer.ID
+	Value any
+}
+
+// Config configures the network.
+type Config struct {
+	ChainID    string
+	Key        *ecdsa.PrivateKey // the node's identity: the validator key, or an observer's node key
+	Listen     []ma.Multiaddr
+	Bootnodes  []peer.AddrInfo
+	Validators []common.Address // genesis validators, admitted by the gater
+	Observers  []peer.ID        // extra peers admitted by the gater
+	Topics     map[Topic]Validator
+	Blocks     BlockSource // serves sync requests; nil serves nothing
+	Log        *slog.Logger
+}
+
+// Network is a running libp2p host with its gossip topics.
+type Network struct {
+	cfg    Config
+	host   host.Host
+	gater  *gater
+	ps     *pubsub.PubSub
+	topics map[Topic]*pubsub.Topic
+	in     chan Inbound
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	log    *slog.Logger
+}
+
+// maxGossipBytes bounds one gossip message (a proposal carries its block).
+const maxGossipBytes = 8 << 20
+
+// New starts the host, joins the chain's topics and begins dialing bootnodes.
+func New(cfg Config) (*Network, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	priv, err := PrivKey(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	g := newGater(cfg.Validators, cfg.Observers, cfg.Log)
+	h, err := libp2p.New(
+		libp2p.Identity(priv),
+		libp2p.ListenAddrs(cfg.Listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.ConnectionGater(g),
+		libp2p.DisableRelay(),
+		libp2p.UserAgent("sovereign"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("start libp2p host: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Network{cfg: cfg, host: h, gater: g, topics: map[Topic]*pubsub.Topic{}, in: make(chan Inbound, 4096), cancel: cancel, log: cfg.Log}
+	n.ps, err = pubsub.NewGossipSub(ctx, h,
+		pubsub.WithMaxMessageSize(maxGossipBytes),
+		pubsub.WithPeerExchange(false),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
+		pubsub.WithPeerOutboundQueueSize(1024),
+		pubsub.WithValidateQueueSize(1024),
+	)
+	if err != nil {
+		n.Close()
+		return nil, fmt.Errorf("start gossipsub: %w", err)
+	}
+	for topic, validate := range cfg.Topics {
+		if err := n.join(ctx, topic, validate); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
+	if cfg.Blocks != nil {
+		h.SetStreamHandler(n.syncProtocol(), n.serveSync)
+	}
+	n.wg.Add(1)
+	go n.keepConnected(ctx)
+	return n, nil
+}
+
+func (n *Network) topicName(t Topic) string { return fmt.Sprintf("/sovereign/%s/%s/1", n.cfg.ChainID, t) }
+
+func (n *Network) join(ctx context.Context, t Topic, validate Validator) error {
+	name := n.topicName(t)
+	self := n.host.ID()
+	err := n.ps.RegisterTopicValidator(name, func(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+		v, err := validate(msg.Data)
+		if err != nil {
+			if from != self {
+				n.log.Debug("dropped gossip message", "topic", t, "from", from, "err", err)
+			}
+			return pubsub.ValidationReject
+		}
+		msg.ValidatorData = v
+		return pubsub.ValidationAccept
+	})
+	if err != nil {
+		return fmt.Errorf("register validator for %s: %w", name, err)
+	}
+	topic, err := n.ps.Join(name)
+	if err != nil {
+		return fmt.Errorf("join %s: %w", name, err)
+	}
+	sub, err := topic.Subscribe()
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	n.topics[t] = topic
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		for {
+			msg, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			if msg.ReceivedFrom == self {
+				continue // our own messages: consensus already counted them
+			}
+			select {
+			case n.in <- Inbound{Topic: t, From: msg.ReceivedFrom, Value: msg.ValidatorData}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// Messages delivers validated messages from peers.
+func (n *Network) Messages() <-chan Inbound { return n.in }
+
+// Publish sends data on a topic to all peers.
+func (n *Network) Publish(ctx context.Context, t Topic, data []byte) error {
+	topic, ok := n.topics[t]
+	if !ok {
+		return fmt.Errorf("topic %s not joined", t)
+	}
+	return topic.Publish(ctx, data)
+}
+
+// ID is this node's peer id.
+func (n *Network) ID() peer.ID { return n.host.ID() }
+
+// Addrs are this node's listen addresses, each with /p2p/ID.
+func (n *Network) Addrs() []ma.Multiaddr {
+	info := peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()}
+	out, _ := peer.AddrInfoToP2pAddrs(&info)
+	return out
+}
+
+// Peers lists connected peers.
+func (n *Network) Peers() []peer.ID { return n.host.Network().Peers() }
+
+// keepConnected dials every bootnode that is not connected, now and every
+// few seconds, so a restarted peer is found again.
+func (n *Network) keepConnected(ctx context.Context) {
+	defer n.wg.Done()
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		for _, b := range n.cfg.Bootnodes {
+			if b.ID == n.host.ID() || n.host.Network().Connectedness(b.ID) == network.Connected {
+				continue
+			}
+			dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if err := n.host.Connect(dctx, b); err != nil && !errors.Is(err, context.Canceled) {
+				n.log.Debug("bootnode not reachable", "peer", b.ID, "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the host.
+func (n *Network) Close() error {
+	n.cancel()
+	err := n.host.Close()
+	n.wg.Wait()
+	return err
+}
+
+// ParseBootnodes parses multiaddrs that end in /p2p/ID.
+func ParseBootnodes(addrs []string) ([]peer.AddrInfo, error) {
+	var out []peer.AddrInfo
+	for _, s := range addrs {
+		if s == "" {
+			continue
+		}
+		m, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("bootnode %q: %w", s, err)
+		}
+		info, err := peer.AddrInfoFromP2pAddr(m)
+		if err != nil {
+			return nil, fmt.Errorf("bootnode %q must end in /p2p/PEER_ID: %w", s, err)
+		}
+		out = append(out, *info)
+	}
+	return out, nil
+}
