@@ -11,13 +11,13 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -122,7 +122,9 @@ func New(cfg Config) (*Network, error) {
 	return n, nil
 }
 
-func (n *Network) topicName(t Topic) string { return fmt.Sprintf("/sovereign/%s/%s/1", n.cfg.ChainID, t) }
+func (n *Network) topicName(t Topic) string {
+	return fmt.Sprintf("/sovereign/%s/%s/1", n.cfg.ChainID, t)
+}
 
 func (n *Network) join(ctx context.Context, t Topic, validate Validator) error {
 	name := n.topicName(t)
