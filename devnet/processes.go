@@ -17,15 +17,16 @@ import (
 // Processes runs the devnet's validators as separate `sovereign node`
 // processes of the same binary on loopback.
 type Processes struct {
-	Layout   Layout
-	N        int
-	Binary   string // the sovereign binary (os.Executable())
-	RPCHost  string
-	RPCPort  int // validator i serves RPC on RPCPort+i
-	P2PPort  int // validator i listens on P2PPort+i
-	LogLevel string
-	Out      io.Writer // where process events are reported
-	Logs     io.Writer // where the nodes' logs go (nil: DIR/nodeI.log)
+	Layout    Layout
+	N         int
+	Binary    string // the sovereign binary (os.Executable())
+	RPCHost   string
+	RPCPort   int // validator i serves RPC on RPCPort+i
+	P2PPort   int // validator i listens on P2PPort+i
+	LogLevel  string
+	Observers []string  // peer ids the validators admit besides each other
+	Out       io.Writer // where process events are reported
+	Logs      io.Writer // where the nodes' logs go (nil: DIR/nodeI.log)
 
 	mu    sync.Mutex
 	procs []*proc
@@ -66,6 +67,7 @@ func (p *Processes) Args(i int) ([]string, error) {
 		"--p2p.listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", p.P2PPort+i),
 		"--p2p.bootnodes", strings.Join(boot, ","),
 		"--rpc.addr", net.JoinHostPort(p.RPCHost, strconv.Itoa(p.RPCPort+i)),
+		"--p2p.observers", strings.Join(p.Observers, ","),
 	}, nil
 }
 

@@ -109,7 +109,9 @@ func (d *driver) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
-			d.m.Tick()
+			if !d.idle() {
+				d.m.Tick()
+			}
 		case <-poolReady:
 		case in := <-inbound:
 			d.receive(in)
@@ -125,6 +127,20 @@ func (d *driver) run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// idle reports whether the chain is waiting for work at the start of a
+// height: round 0, no proposal yet, no executable transactions here, and
+// the empty-block interval not yet over. While idle the core's clock is
+// held, so the propose timeout counts only from the moment a block is due;
+// a silent holder then costs one short propose timeout, not the idle wait
+// plus the timeout.
+func (d *driver) idle() bool {
+	st := d.m.Status()
+	if st.Round != 0 || st.Step != consensus.StepPropose || d.n.pool.Executable() > 0 {
+		return false
+	}
+	return d.n.cfg.Clock.Now().Sub(d.lastFin) < d.n.cfg.Genesis.Params.EmptyBlockInterval.Std()
 }
 
 // receive feeds a validated peer message to the pool or the core.

@@ -66,6 +66,9 @@ func (n *Node) startNetwork() error {
 	}
 	var observers []peer.ID
 	for _, s := range n.cfg.Observers {
+		if s == "" {
+			continue
+		}
 		id, err := peer.Decode(s)
 		if err != nil {
 			return fmt.Errorf("--p2p.observers %q: %w", s, err)

@@ -273,3 +273,12 @@ func TestDevnetWalkthrough(t *testing.T) {
 		t.Fatal("devnet did not stop on SIGINT")
 	}
 }
+
+func portFree(port int) bool {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+}
