@@ -241,9 +241,19 @@ func (d *driver) send(msgs []consensus.Message) {
 }
 
 func (d *driver) commit(c consensus.Commit) error {
+	start := time.Now()
 	if err := d.n.ledger.Commit(c.Block, c.Cert); err != nil {
 		return fmt.Errorf("commit block %d: %w", c.Block.Height(), err)
 	}
+	rejected := 0
+	if rs, err := d.n.store.Receipts(c.Block.Height()); err == nil {
+		for _, r := range rs {
+			if !r.OK() {
+				rejected++
+			}
+		}
+	}
+	d.n.metrics.committed(len(c.Block.Txs), rejected, time.Since(start), c.Block.Height())
 	d.n.pool.Update(ledgerView{d.n.ledger}, c.Block.Txs)
 	d.lastFin = d.n.cfg.Clock.Now()
 	if d.propose != nil && d.propose.Height <= c.Block.Height() {
@@ -318,6 +328,7 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 
 func (d *driver) snapshot() {
 	s := d.m.Status()
+	d.n.metrics.round.Set(float64(s.Round))
 	d.statusMu.Lock()
 	d.status = s
 	d.statusMu.Unlock()

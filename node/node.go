@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -29,6 +30,7 @@ type Node struct {
 	driver *driver
 	self   *common.Address
 
+	metrics    *metrics
 	net        *p2p.Network // nil when the node runs alone
 	sigs       *sigCache
 	outTxs     chan *chain.Tx         // admitted through RPC, to gossip
@@ -68,6 +70,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, ledgerView{ledger})
+	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
 		if _, ok := ledger.Validators().Get(addr); ok {
@@ -105,7 +108,7 @@ func (n *Node) Start() error {
 		}
 		n.rpcLn = ln
 		n.rpcSrv = rpc.NewServer(backend{n})
-		n.httpSrv = &http.Server{Handler: n.rpcSrv.Handler()}
+		n.httpSrv = &http.Server{Handler: n.metrics.withMetrics(n.rpcSrv.Handler()), ReadHeaderTimeout: 10 * time.Second}
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,7 @@ func TestNodeFinalizesAndResumes(t *testing.T) {
 		hashes = append(hashes, h)
 	}
 	waitStatus(t, client, hashes[len(hashes)-1], "final")
+	checkMetrics(t, n.RPCURL()+"/metrics")
 	want := 100_000_000 + 20*100 // 1,000,000.00 CNY + transfers, in minor units
 	checkAvailable(t, n, bob, uint64(want))
 	height := n.Ledger().Head().Height
@@ -122,5 +125,22 @@ func checkAvailable(t *testing.T, n *Node, a common.Address, want uint64) {
 	}
 	if got := acct.Balance("CNY").Available; got != want {
 		t.Fatalf("%s has %d CNY, want %d", a, got, want)
+	}
+}
+
+// checkMetrics: Prometheus series are served beside RPC and count what
+// became final.
+func checkMetrics(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"sovereign_final_height ", "sovereign_final_transactions_total 20", "sovereign_txpool_transactions "} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, body)
+		}
 	}
 }

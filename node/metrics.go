@@ -1,0 +1,60 @@
+package node
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the node's Prometheus series, served on /metrics beside RPC.
+type metrics struct {
+	reg           *prometheus.Registry
+	finalHeight   prometheus.Gauge
+	finalTxs      prometheus.Counter
+	rejectedTxs   prometheus.Counter
+	commitSeconds prometheus.Histogram
+	blockTxs      prometheus.Histogram
+	round         prometheus.Gauge
+	poolTxs       prometheus.GaugeFunc
+	peers         prometheus.GaugeFunc
+}
+
+func newMetrics(n *Node) *metrics {
+	m := &metrics{
+		reg:         prometheus.NewRegistry(),
+		finalHeight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sovereign_final_height", Help: "Height of the last final block."}),
+		finalTxs:    prometheus.NewCounter(prometheus.CounterOpts{Name: "sovereign_final_transactions_total", Help: "Transactions in final blocks."}),
+		rejectedTxs: prometheus.NewCounter(prometheus.CounterOpts{Name: "sovereign_rejected_transactions_total", Help: "Transactions in final blocks whose receipt carries a rejection code."}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sovereign_block_commit_seconds", Help: "Time to execute (if not yet) and durably commit a final block.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		blockTxs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sovereign_block_transactions", Help: "Transactions per final block.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
+		round: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sovereign_consensus_round", Help: "Current consensus round (above 0 means a key holder was silent)."}),
+		poolTxs: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sovereign_txpool_transactions", Help: "Transactions waiting in the pool."},
+			func() float64 { return float64(n.pool.Len()) }),
+		peers: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sovereign_p2p_peers", Help: "Connected peers."},
+			func() float64 { return float64(n.peerCount()) }),
+	}
+	m.reg.MustRegister(m.finalHeight, m.finalTxs, m.rejectedTxs, m.commitSeconds, m.blockTxs, m.round, m.poolTxs, m.peers,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) committed(txs, rejected int, took time.Duration, height uint64) {
+	m.finalHeight.Set(float64(height))
+	m.finalTxs.Add(float64(txs))
+	m.rejectedTxs.Add(float64(rejected))
+	m.blockTxs.Observe(float64(txs))
+	m.commitSeconds.Observe(took.Seconds())
+}
+
+// withMetrics serves /metrics and hands everything else to next (RPC).
+func (m *metrics) withMetrics(next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", next)
+	return mux
+}
