@@ -92,6 +92,9 @@ func (p *Processes) Run(ctx context.Context) error {
 			logs = f
 		}
 		cmd.Stdout, cmd.Stderr = logs, logs
+		// If the devnet itself dies (even by kill -9), its validators die
+		// with it rather than linger holding ports and data dirs.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			p.stopAll()
 			return fmt.Errorf("start validator %d: %w", i, err)
