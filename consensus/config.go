@@ -1,0 +1,115 @@
+package consensus
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/chain"
+)
+
+// Signer signs consensus messages with the validator's key. Sign returns a
+// 65-byte secp256k1 signature [R || S || V] over hash, as go-ethereum's
+// crypto.Sign does; it is given the canonical hashes chain.VoteSignHash and
+// chain.ProposalSignHash.
+type Signer interface {
+	Sign(hash common.Hash) ([]byte, error)
+	Address() common.Address
+}
+
+// App is how the core asks whether a proposed block is valid: the node
+// executes the block against its state (the etcd-raft Storage pattern: an
+// injected, deterministic interface). ValidateBlock checks everything the
+// core does not: transactions, the reveal, state and receipt roots, time.
+// It is called at most once per block hash and only after every Commit the
+// machine has emitted has been acknowledged with Advance, so the node's
+// state is the parent's state.
+type App interface {
+	ValidateBlock(b *chain.Block) error
+}
+
+// Default timeouts in ticks, with 1 tick = 10ms in the node.
+const (
+	DefaultProposeTicks      = 50
+	DefaultPrevoteTicks      = 20
+	DefaultPrecommitTicks    = 20
+	DefaultTimeoutDeltaTicks = 20
+	DefaultMaxTimeoutTicks   = 300
+)
+
+// Config configures a Machine.
+type Config struct {
+	ChainID    string
+	Validators *chain.ValidatorSet
+	// Signer is the validator's key; nil makes an observer that follows
+	// and decides but never votes or proposes.
+	Signer Signer
+	App    App
+
+	// Timeouts in ticks. Round r waits base + r*TimeoutDeltaTicks, at most
+	// MaxTimeoutTicks. Zero means the default.
+	ProposeTicks      int
+	PrevoteTicks      int
+	PrecommitTicks    int
+	TimeoutDeltaTicks int
+	MaxTimeoutTicks   int
+
+	// RebroadcastTicks is how often the machine re-sends its own messages
+	// of the current round (and helps a peer one height behind), so that a
+	// lossy network cannot stall it. Zero means ProposeTicks.
+	RebroadcastTicks int
+	// MaxBufferedMessages bounds the next-height message buffer. Zero means
+	// 16 + 16*validators.
+	MaxBufferedMessages int
+
+	// Recover returns the address that signed hash. Nil means
+	// chain.RecoverSigner (and certificates are checked with
+	// chain.Certificate.Verify). A node may pass one that remembers
+	// signatures its gossip layer already recovered; it must give exactly
+	// chain.RecoverSigner's answers.
+	Recover func(hash common.Hash, sig []byte) (common.Address, error)
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.ProposeTicks, DefaultProposeTicks)
+	def(&c.PrevoteTicks, DefaultPrevoteTicks)
+	def(&c.PrecommitTicks, DefaultPrecommitTicks)
+	def(&c.TimeoutDeltaTicks, DefaultTimeoutDeltaTicks)
+	def(&c.MaxTimeoutTicks, DefaultMaxTimeoutTicks)
+	def(&c.RebroadcastTicks, c.ProposeTicks)
+	if c.Validators != nil {
+		def(&c.MaxBufferedMessages, 16+16*c.Validators.Size())
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	if c.ChainID == "" {
+		return fmt.Errorf("consensus config: chain id is empty")
+	}
+	if c.Validators == nil || c.Validators.Size() == 0 || c.Validators.TotalPower() == 0 {
+		return fmt.Errorf("consensus config: validator set is empty")
+	}
+	if c.App == nil {
+		return fmt.Errorf("consensus config: App is nil")
+	}
+	if c.Signer != nil {
+		if _, ok := c.Validators.Get(c.Signer.Address()); !ok {
+			return fmt.Errorf("consensus config: signer %s is not a validator (use a nil Signer for an observer)", c.Signer.Address())
+		}
+	}
+	return nil
+}
+
+// timeout is base grown by delta per round, capped.
+func (c Config) timeout(base int, round uint32) uint64 {
+	t := uint64(base) + uint64(c.TimeoutDeltaTicks)*uint64(round)
+	if max := uint64(c.MaxTimeoutTicks); t > max && max >= uint64(base) {
+		t = max
+	}
+	return t
+}

@@ -1,0 +1,105 @@
+package consensus
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/chain"
+)
+
+func (s *sim) onCommit(n *simNode, c Commit) {
+	h := n.height()
+	b := c.Block
+	if b.Height() != h {
+		s.failf("node %d committed height %d, expected %d", n.id, b.Height(), h)
+	}
+	// The chain's own check on a sample; the same rules with the shared
+	// recovery cache otherwise.
+	err := verifyCertWith(s.recover, testChainID, s.vs, c.Cert)
+	if s.rng.Intn(16) == 0 {
+		err = c.Cert.Verify(testChainID, s.vs)
+	}
+	if err != nil || c.Cert.BlockHash != b.Hash() || c.Cert.Height != h {
+		s.failf("node %d height %d: bad certificate (%v)", n.id, h, err)
+	}
+	seed := n.seeds[len(n.chain)]
+	if want := s.vs.Holder(seed, b.Header.Round); b.Header.Proposer != want {
+		s.failf("node %d height %d: block by %s, the holder of round %d is %s", n.id, h, b.Header.Proposer, b.Header.Round, want)
+	}
+	if c.Cert.Round > uint32(s.stats.maxRound) {
+		s.stats.maxRound = uint64(c.Cert.Round)
+	}
+	n.chain = append(n.chain, c)
+	n.seeds = append(n.seeds, chain.NextSeed(seed, b.Header.Reveal))
+	s.tracef("node %d COMMIT h=%d %s round %d", n.id, h, b.Hash().TerminalString(), c.Cert.Round)
+	if n.byz {
+		return
+	}
+	if d, ok := s.decided[h]; !ok {
+		s.decided[h] = b.Hash()
+		s.seedAt[h] = seed
+		if h > s.stats.heights {
+			s.stats.heights = h
+		}
+	} else if d != b.Hash() {
+		s.failf("AGREEMENT: node %d committed %s at height %d, another honest node %s", n.id, b.Hash().TerminalString(), h, d.TerminalString())
+	}
+}
+
+// onSend checks what an honest node signs and puts it on the wire.
+func (s *sim) onSend(n *simNode, msg Message) {
+	if !n.byz {
+		s.checkSigned(n, msg)
+	}
+	s.tracef("node %d sends %s", n.id, msg)
+	msg = s.wire(msg)
+	if n.byz {
+		s.byzSend(n, msg)
+		return
+	}
+	s.send(n.id, msg, s.all())
+}
+
+func (s *sim) checkSigned(n *simNode, msg Message) {
+	var k signKey
+	var h common.Hash
+	if n.signer == nil {
+		if msg.Proposal == nil && msg.Vote == nil {
+			s.failf("observer %d sent an empty message", n.id)
+		}
+		return // an observer only relays what others signed
+	}
+	self := n.signer.Address()
+	switch {
+	case msg.Vote != nil:
+		if msg.Vote.Validator != self {
+			return // relayed
+		}
+		v := msg.Vote
+		k, h = signKey{self, v.Height, v.Round, uint8(v.Type)}, v.SignHash(testChainID)
+	case msg.Proposal != nil:
+		p := msg.Proposal
+		seed, ok := s.seedAt[p.Height]
+		if !ok || s.vs.Holder(seed, p.Round) != self {
+			return // relayed, or a height no honest node decided the seed of yet
+		}
+		k, h = signKey{self, p.Height, p.Round, 0}, p.SignHash(testChainID)
+	}
+	if old, ok := s.signed[k]; ok && old != h {
+		s.failf("DOUBLE SIGN: honest node %d signed two messages for %+v", n.id, k)
+	}
+	s.signed[k] = h
+}
+
+func (s *sim) onEvidence(n *simNode, ev Evidence) {
+	key := signKey{ev.A.Validator, ev.A.Height, ev.A.Round, uint8(ev.A.Type)}
+	if s.evidence[key] {
+		return // already checked when another node reported it
+	}
+	s.evidence[key] = true
+	if err := ev.Verify(testChainID, s.vs); err != nil {
+		s.failf("node %d reported bogus evidence: %v", n.id, err)
+		return
+	}
+	if off := s.byAddr[ev.A.Validator]; !off.byz {
+		s.failf("node %d accuses honest node %d", n.id, off.id)
+	}
+}
