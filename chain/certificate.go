@@ -47,6 +47,15 @@ type Certificate struct {
 // Verify checks every signature against vs and that the signers hold more
 // than 2/3 of the voting power, each counted once.
 func (c *Certificate) Verify(chainID string, vs *ValidatorSet) error {
+	return c.VerifyWith(chainID, vs, recoverSigner)
+}
+
+// Recoverer returns the address that signed hash; a caller may pass a
+// caching one so a signature checked on arrival is not recovered again.
+type Recoverer func(hash common.Hash, sig []byte) (common.Address, error)
+
+// VerifyWith is Verify with signatures recovered by recover.
+func (c *Certificate) VerifyWith(chainID string, vs *ValidatorSet, recover Recoverer) error {
 	if c == nil {
 		return fmt.Errorf("certificate is missing")
 	}
@@ -61,7 +70,7 @@ func (c *Certificate) Verify(chainID string, vs *ValidatorSet) error {
 		if seen[cs.Validator] {
 			return fmt.Errorf("certificate sig %d: %s signs twice", i, cs.Validator)
 		}
-		signer, err := recoverSigner(hash, cs.Sig)
+		signer, err := recover(hash, cs.Sig)
 		if err != nil {
 			return fmt.Errorf("certificate sig %d: %w", i, err)
 		}
@@ -75,11 +84,6 @@ func (c *Certificate) Verify(chainID string, vs *ValidatorSet) error {
 		return fmt.Errorf("certificate for height %d has power %d of %d, needs more than 2/3", c.Height, power, vs.TotalPower())
 	}
 	return nil
-}
-
-// SignVote signs a vote's canonical hash with key.
-func SignHash(hash common.Hash, key interface{ Sign([]byte) ([]byte, error) }) ([]byte, error) {
-	return key.Sign(hash.Bytes())
 }
 
 // RecoverSigner returns the address that signed hash.

@@ -203,41 +203,7 @@ func (m *Machine) recover(hash common.Hash, sig []byte) (common.Address, error) 
 // verifyCert is chain.Certificate.Verify, or the same rules over
 // Config.Recover when one is set.
 func (m *Machine) verifyCert(c *chain.Certificate) error {
-	if m.cfg.Recover == nil {
-		return c.Verify(m.cfg.ChainID, m.vs)
-	}
-	return verifyCertWith(m.cfg.Recover, m.cfg.ChainID, m.vs, c)
-}
-
-func verifyCertWith(recover func(common.Hash, []byte) (common.Address, error), chainID string, vs *chain.ValidatorSet, c *chain.Certificate) error {
-	if c == nil {
-		return fmt.Errorf("certificate is missing")
-	}
-	hash := chain.VoteSignHash(chainID, chain.VotePrecommit, c.Height, c.Round, c.BlockHash)
-	seen := make(map[common.Address]bool, len(c.Sigs))
-	var power uint64
-	for i, cs := range c.Sigs {
-		v, ok := vs.Get(cs.Validator)
-		if !ok {
-			return fmt.Errorf("certificate sig %d: %s is not a validator", i, cs.Validator)
-		}
-		if seen[cs.Validator] {
-			return fmt.Errorf("certificate sig %d: %s signs twice", i, cs.Validator)
-		}
-		signer, err := recover(hash, cs.Sig)
-		if err != nil {
-			return fmt.Errorf("certificate sig %d: %w", i, err)
-		}
-		if signer != cs.Validator {
-			return fmt.Errorf("certificate sig %d: signed by %s, claims %s", i, signer, cs.Validator)
-		}
-		seen[cs.Validator] = true
-		power += v.Power
-	}
-	if !vs.HasQuorum(power) {
-		return fmt.Errorf("certificate for height %d has power %d of %d, needs more than 2/3", c.Height, power, vs.TotalPower())
-	}
-	return nil
+	return c.VerifyWith(m.cfg.ChainID, m.vs, m.recover)
 }
 
 func verifyVoteSig(chainID string, v *Vote) error {

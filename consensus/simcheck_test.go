@@ -13,7 +13,7 @@ func (s *sim) onCommit(n *simNode, c Commit) {
 	}
 	// The chain's own check on a sample; the same rules with the shared
 	// recovery cache otherwise.
-	err := verifyCertWith(s.recover, testChainID, s.vs, c.Cert)
+	err := c.Cert.VerifyWith(testChainID, s.vs, s.recover)
 	if s.rng.Intn(16) == 0 {
 		err = c.Cert.Verify(testChainID, s.vs)
 	}
