@@ -12,6 +12,76 @@ type Account struct {
 	Bank     common.Address // servicing bank; a bank services itself
 	Nonce    uint64         // next expected transaction nonce
 	Balances []Balance      // sorted by asset symbol
+
+	// Locks itemise every Balance.Locked: released escrow funds inside
+	// their protection period, in the order they were released.
+	Locks []Lock `rlp:"optional"`
+	// WithdrawalKey, when set, must co-sign every withdraw (and any change
+	// of the key itself): the seed's withdrawal password.
+	WithdrawalKey common.Address `rlp:"optional"`
+}
+
+// Lock is an amount released to the account that becomes available at
+// UnlockAt (block time, milliseconds). Releases due in the same unlock
+// bucket share one lock (see addLock), so a busy payee's account stays
+// small.
+type Lock struct {
+	Asset    string
+	Amount   uint64
+	UnlockAt uint64
+}
+
+// LockBuckets is how many unlock times a protection period is divided into:
+// an unlock time is rounded up to a multiple of period/LockBuckets, so an
+// account holds at most about that many locks per asset however many
+// payments it receives.
+const LockBuckets = 64
+
+// unlockTime is when funds released at now unlock: now + period, rounded up
+// to the bucket.
+func unlockTime(now, period uint64) uint64 {
+	t := now + period
+	if g := period / LockBuckets; g > 1 {
+		t = (t + g - 1) / g * g
+	}
+	return t
+}
+
+// addLock adds amount of asset unlocking at t to the account's locks
+// (Balance.Locked is the caller's), merging with a lock of the same time.
+func (a *Account) addLock(asset string, amount, t uint64) {
+	for i := range a.Locks {
+		if a.Locks[i].Asset == asset && a.Locks[i].UnlockAt == t {
+			a.Locks[i].Amount += amount // bounded by Locked, which did not overflow
+			return
+		}
+	}
+	a.Locks = append(a.Locks, Lock{Asset: asset, Amount: amount, UnlockAt: t})
+}
+
+// mature moves every lock whose time has come (UnlockAt <= now) from locked
+// to available. It is a pure function of the stored account and the block
+// time, so every node computes the same; the result reaches the state root
+// when a rule writes the account.
+func (a *Account) mature(now uint64) {
+	if len(a.Locks) == 0 || now == 0 {
+		return
+	}
+	kept := a.Locks[:0:0]
+	for _, l := range a.Locks {
+		if l.UnlockAt > now {
+			kept = append(kept, l)
+			continue
+		}
+		b := a.Balance(l.Asset)
+		b.Locked -= l.Amount    // Locked is the sum of the locks: cannot underflow
+		b.Available += l.Amount // Available+Locked did not overflow before
+		a.SetBalance(b)
+	}
+	if len(kept) == 0 {
+		kept = nil
+	}
+	a.Locks = kept
 }
 
 // Balance is an account's holding of one asset, in minor units.
@@ -57,6 +127,9 @@ func (a *Account) find(asset string) int {
 func (a *Account) Copy() *Account {
 	c := *a
 	c.Balances = append([]Balance(nil), a.Balances...)
+	if a.Locks != nil {
+		c.Locks = append([]Lock(nil), a.Locks...)
+	}
 	return &c
 }
 
@@ -83,6 +156,10 @@ func (a *AssetInfo) IsIssuer(bank common.Address) bool {
 type BankInfo struct {
 	Address common.Address
 	Name    string
+	// PubKey is the bank's uncompressed secp256k1 public key (65 bytes):
+	// wallets encrypt payout details to it. From genesis, or recovered from
+	// the bank's first transaction.
+	PubKey []byte `rlp:"optional"`
 }
 
 // ValidatorState is what the ledger tracks per validator: the last reveal it
@@ -101,6 +178,8 @@ const (
 	prefixBank      = 'b'
 	prefixValidator = 'v'
 	prefixMeta      = 'm'
+	prefixEscrow    = 'e'
+	prefixPayout    = 'p'
 )
 
 // AccountKey is the state key of an account.

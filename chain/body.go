@@ -15,6 +15,12 @@ const (
 	TxMint            TxType = 2
 	TxBurn            TxType = 3
 	TxRegisterAccount TxType = 4
+	TxHold            TxType = 5
+	TxRelease         TxType = 6
+	TxRefund          TxType = 7
+	TxSetWithdrawKey  TxType = 8
+	TxWithdraw        TxType = 9
+	TxFeedback        TxType = 10
 )
 
 // Body is a transaction's typed payload.
@@ -49,6 +55,67 @@ type RegisterAccount struct {
 	Account common.Address
 }
 
+// Hold opens an escrow: Amount of Asset moves from the sender's (payer's)
+// available balance to held, for Payee, until Expiry (block time in
+// milliseconds). Arbiter, when not zero, may release or refund too. The
+// escrow's id is the hold transaction's hash.
+type Hold struct {
+	Payee   common.Address
+	Asset   string
+	Amount  uint64
+	Expiry  uint64
+	Arbiter common.Address
+}
+
+// Release ends an open escrow in the payee's favour (sent by the payer or
+// the arbiter): Amount (0 = all of it) goes to the payee's locked balance
+// for the protection period, the rest back to the payer's available.
+type Release struct {
+	Escrow common.Hash
+	Amount uint64
+}
+
+// Refund ends an open escrow in the payer's favour (sent by the payee or
+// the arbiter): the whole hold returns to the payer's available balance.
+type Refund struct {
+	Escrow common.Hash
+}
+
+// SetWithdrawalKey registers Key as the account's withdrawal key, which
+// must then co-sign every withdraw. Replacing or clearing (zero) a key
+// already registered needs that key's co-signature too.
+type SetWithdrawalKey struct {
+	Key common.Address
+}
+
+// Withdraw burns Amount of Asset from the sender's available balance for a
+// payout by its servicing bank. Details are the bank account to pay into,
+// encrypted to the bank's public key (EncryptPayout): only the bank reads
+// them. The payout's id is the transaction's hash.
+type Withdraw struct {
+	Asset   string
+	Amount  uint64
+	Details []byte
+}
+
+// Feedback is a member bank's report of what it did in its own books for
+// an escrow or payout (Record): Kind, with amount, asset and the bank's own
+// reference. The ledger matches it against the record.
+type Feedback struct {
+	Kind   FeedbackKind
+	Record common.Hash
+	Asset  string
+	Amount uint64
+	Ref    string
+}
+
+func (Hold) TxType() TxType             { return TxHold }
+func (Release) TxType() TxType          { return TxRelease }
+func (Refund) TxType() TxType           { return TxRefund }
+func (SetWithdrawalKey) TxType() TxType { return TxSetWithdrawKey }
+func (Withdraw) TxType() TxType         { return TxWithdraw }
+func (Feedback) TxType() TxType         { return TxFeedback }
+
 func (Transfer) TxType() TxType        { return TxTransfer }
 func (Mint) TxType() TxType            { return TxMint }
 func (Burn) TxType() TxType            { return TxBurn }
@@ -60,6 +127,21 @@ var txTypeNames = map[TxType]string{
 	TxMint:            "mint",
 	TxBurn:            "burn",
 	TxRegisterAccount: "register_account",
+	TxHold:            "hold",
+	TxRelease:         "release",
+	TxRefund:          "refund",
+	TxSetWithdrawKey:  "set_withdrawal_key",
+	TxWithdraw:        "withdraw",
+	TxFeedback:        "feedback",
+}
+
+// maxSigs is how many signatures a transaction of type t may carry: the
+// sender's, plus the withdrawal key's where it co-signs.
+func maxSigs(t TxType) int {
+	if t == TxWithdraw || t == TxSetWithdrawKey {
+		return 2
+	}
+	return 1
 }
 
 func (t TxType) String() string {
@@ -80,6 +162,18 @@ func newBody(t TxType) Body {
 		return new(Burn)
 	case TxRegisterAccount:
 		return new(RegisterAccount)
+	case TxHold:
+		return new(Hold)
+	case TxRelease:
+		return new(Release)
+	case TxRefund:
+		return new(Refund)
+	case TxSetWithdrawKey:
+		return new(SetWithdrawalKey)
+	case TxWithdraw:
+		return new(Withdraw)
+	case TxFeedback:
+		return new(Feedback)
 	}
 	return nil
 }
@@ -107,6 +201,18 @@ func derefBody(b Body) Body {
 		return *v
 	case *RegisterAccount:
 		return *v
+	case *Hold:
+		return *v
+	case *Release:
+		return *v
+	case *Refund:
+		return *v
+	case *SetWithdrawalKey:
+		return *v
+	case *Withdraw:
+		return *v
+	case *Feedback:
+		return *v
 	}
 	return b
 }
@@ -119,6 +225,10 @@ func (tx *Tx) Debit() (asset string, amount uint64) {
 	case Transfer:
 		return b.Asset, b.Amount
 	case Burn:
+		return b.Asset, b.Amount
+	case Hold:
+		return b.Asset, b.Amount
+	case Withdraw:
 		return b.Asset, b.Amount
 	}
 	return "", 0

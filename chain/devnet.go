@@ -55,7 +55,8 @@ func DevGenesis(n int) *Genesis {
 	banks := make([]common.Address, DevBanks)
 	for i := range banks {
 		banks[i] = DevAddress(DevSeed, "bank", i)
-		g.Banks = append(g.Banks, GenesisBank{Address: banks[i], Name: fmt.Sprintf("Devnet Bank %c", 'A'+i)})
+		pub := crypto.FromECDSAPub(&DevKey(DevSeed, "bank", i).PublicKey)
+		g.Banks = append(g.Banks, GenesisBank{Address: banks[i], Name: fmt.Sprintf("Devnet Bank %c", 'A'+i), PubKey: pub})
 	}
 	g.Assets = []GenesisAsset{
 		{Symbol: "CNY", Decimals: 2, Issuers: banks},

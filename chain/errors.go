@@ -37,6 +37,17 @@ var (
 	ErrPoolFull           = &RejectError{"pool_full"}
 	ErrSenderLimit        = &RejectError{"sender_limit"}
 	ErrUnderpricedReplace = &RejectError{"replacement_not_allowed"}
+
+	// Escrow, withdrawal and bank feedback (docs/ESCROW.md).
+	ErrEscrowNotFound        = &RejectError{"escrow_not_found"}
+	ErrEscrowNotOpen         = &RejectError{"escrow_not_open"}
+	ErrAmountExceedsHold     = &RejectError{"amount_exceeds_hold"}
+	ErrBadExpiry             = &RejectError{"bad_expiry"}
+	ErrBadArbiter            = &RejectError{"bad_arbiter"}
+	ErrHoldFeedbackRequired  = &RejectError{"hold_feedback_required"}
+	ErrProtectionPeriod      = &RejectError{"protection_period"}
+	ErrWithdrawalKeyRequired = &RejectError{"withdrawal_key_required"}
+	ErrFeedbackMismatch      = &RejectError{"feedback_mismatch"}
 )
 
 // AllRejectCodes lists every rejection so docs and tests can enumerate them.
@@ -46,6 +57,9 @@ var AllRejectCodes = []*RejectError{
 	ErrAccountExists, ErrNotAuthorized, ErrNotIssuer, ErrNotBank, ErrZeroAmount,
 	ErrOverflow, ErrSelfTransfer, ErrTooLarge, ErrAlreadyKnown, ErrPoolFull,
 	ErrSenderLimit, ErrUnderpricedReplace,
+	ErrEscrowNotFound, ErrEscrowNotOpen, ErrAmountExceedsHold, ErrBadExpiry,
+	ErrBadArbiter, ErrHoldFeedbackRequired, ErrProtectionPeriod,
+	ErrWithdrawalKeyRequired, ErrFeedbackMismatch,
 }
 
 // CodeOf returns the rejection code carried by err, or "" when err is nil,

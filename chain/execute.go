@@ -20,10 +20,17 @@ func ApplyTx(st *State, chainID string, tx *Tx) (*Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(signers) != 1 {
-		return nil, reject(ErrBadSignature, "%s takes 1 signature, has %d", tx.Type(), len(signers))
+	if n := maxSigs(tx.Type()); len(signers) > n {
+		return nil, reject(ErrBadSignature, "%s takes at most %d signatures, has %d", tx.Type(), n, len(signers))
 	}
 	sender := signers[0]
+	c := txContext{hash: tx.Hash(), sender: sender}
+	if len(signers) == 2 {
+		if signers[1] == sender {
+			return nil, reject(ErrBadSignature, "the sender signed twice")
+		}
+		c.cosigner = &signers[1]
+	}
 	acct, ok := st.Account(sender)
 	if !ok {
 		return nil, reject(ErrUnknownAccount, "sender %s is not registered", sender)
@@ -33,10 +40,13 @@ func ApplyTx(st *State, chainID string, tx *Tx) (*Receipt, error) {
 	}
 	acct.Nonce++
 	st.SetAccount(sender, acct)
-	rec := &Receipt{TxHash: tx.Hash()}
-	if err := applyBody(st, sender, tx.Body()); err != nil {
+	recordBankKey(st, sender, tx)
+	rec := &Receipt{TxHash: c.hash}
+	st.takeEvents()
+	if err := applyBody(st, c, tx.Body()); err != nil {
 		rec.Code = CodeOf(err)
 	}
+	rec.Events = st.takeEvents()
 	return rec, st.Err()
 }
 

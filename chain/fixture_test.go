@@ -31,7 +31,10 @@ func testGenesis(customers int, hc *HashChain) *Genesis {
 		ChainID: "sovereign-test",
 		Time:    time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		Params:  DefaultParams,
-		Banks:   []GenesisBank{{Address: bankA, Name: "A"}, {Address: bankB, Name: "B"}},
+		Banks: []GenesisBank{
+			{Address: bankA, Name: "A", PubKey: crypto.FromECDSAPub(&DevKey(testSeed, "bank", 0).PublicKey)},
+			{Address: bankB, Name: "B", PubKey: crypto.FromECDSAPub(&DevKey(testSeed, "bank", 1).PublicKey)},
+		},
 		Assets: []GenesisAsset{
 			{Symbol: "CNY", Decimals: 2, Issuers: []common.Address{bankA, bankB}},
 			{Symbol: "USD", Decimals: 2, Issuers: []common.Address{bankB}},
@@ -51,19 +54,22 @@ func testGenesis(customers int, hc *HashChain) *Genesis {
 	return g
 }
 
-func newFixture(t testing.TB, customers int) *fixture {
+func newFixture(t testing.TB, customers int, opts ...func(*Genesis)) *fixture {
 	t.Helper()
-	f := openFixture(t, t.TempDir(), customers)
+	f := openFixture(t, t.TempDir(), customers, opts...)
 	t.Cleanup(func() { f.ledger.store.Close() })
 	return f
 }
 
 // openFixture opens (or creates) the fixture chain stored in dir, resuming
 // nonces and time from what is committed.
-func openFixture(t testing.TB, dir string, customers int) *fixture {
+func openFixture(t testing.TB, dir string, customers int, opts ...func(*Genesis)) *fixture {
 	t.Helper()
 	hc := NewHashChain(keccak([]byte("test-hashchain")), 1<<16)
 	g := testGenesis(customers, hc)
+	for _, o := range opts {
+		o(g)
+	}
 	if err := g.Validate(); err != nil {
 		t.Fatal(err)
 	}

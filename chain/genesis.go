@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
 )
 
 // Genesis is the chain's founding document: who the validators and member
@@ -34,6 +36,17 @@ type Params struct {
 	BlockMaxBytes      int      `json:"block_max_bytes"`
 	EmptyBlockInterval Duration `json:"empty_block_interval"`
 	MaxClockDrift      Duration `json:"max_clock_drift"`
+
+	// ProtectionPeriod is how long funds released from an escrow stay
+	// locked in the payee's account before they become available.
+	ProtectionPeriod Duration `json:"protection_period"`
+	// FeedbackDeadline is how long a bank has to report each step of a
+	// record (hold placed, debit executed, payout executed, ...) before
+	// the record is overdue.
+	FeedbackDeadline Duration `json:"feedback_deadline"`
+	// RequireHoldFeedback refuses a release until the payer's bank has
+	// confirmed the hold (hold_placed feedback matched).
+	RequireHoldFeedback bool `json:"require_hold_feedback"`
 }
 
 // GenesisAsset is a tokenized deposit currency and the banks that issue it.
@@ -47,6 +60,10 @@ type GenesisAsset struct {
 type GenesisBank struct {
 	Address common.Address `json:"address"`
 	Name    string         `json:"name"`
+	// PubKey is the bank's uncompressed public key (0x04…, 65 bytes), to
+	// which wallets encrypt payout details. Optional: when absent the chain
+	// records it from the bank's first transaction.
+	PubKey hexutil.Bytes `json:"pubkey,omitempty"`
 }
 
 // GenesisValidator is a validator and the tip of its first hash chain.
@@ -93,6 +110,8 @@ var DefaultParams = Params{
 	BlockMaxBytes:      4 << 20,
 	EmptyBlockInterval: Duration(time.Second),
 	MaxClockDrift:      Duration(2 * time.Second),
+	ProtectionPeriod:   Duration(72 * time.Hour),
+	FeedbackDeadline:   Duration(24 * time.Hour),
 }
 
 // LoadGenesis reads and validates a genesis file.
@@ -138,6 +157,12 @@ func (g *Genesis) fillDefaults() {
 	if p.MaxClockDrift == 0 {
 		p.MaxClockDrift = d.MaxClockDrift
 	}
+	if p.ProtectionPeriod == 0 {
+		p.ProtectionPeriod = d.ProtectionPeriod
+	}
+	if p.FeedbackDeadline == 0 {
+		p.FeedbackDeadline = d.FeedbackDeadline
+	}
 }
 
 var (
@@ -166,6 +191,12 @@ func (g *Genesis) Validate() error {
 	if g.Params.EmptyBlockInterval.Std() < 10*time.Millisecond {
 		fail("params.empty_block_interval", "must be at least 10ms")
 	}
+	if g.Params.ProtectionPeriod < 0 {
+		fail("params.protection_period", "must not be negative")
+	}
+	if g.Params.FeedbackDeadline < 0 {
+		fail("params.feedback_deadline", "must not be negative")
+	}
 	banks := make(map[common.Address]bool)
 	for i, b := range g.Banks {
 		f := fmt.Sprintf("banks[%d]", i)
@@ -177,6 +208,15 @@ func (g *Genesis) Validate() error {
 		}
 		if b.Name == "" {
 			fail(f+".name", "missing")
+		}
+		if len(b.PubKey) > 0 {
+			pub, err := crypto.UnmarshalPubkey(b.PubKey)
+			switch {
+			case err != nil:
+				fail(f+".pubkey", "%v", err)
+			case crypto.PubkeyToAddress(*pub) != b.Address:
+				fail(f+".pubkey", "is the key of %s, not of the bank's address", crypto.PubkeyToAddress(*pub))
+			}
 		}
 		banks[b.Address] = true
 	}

@@ -12,7 +12,7 @@ import (
 func (g *Genesis) GenesisChanges() ([]Change, error) {
 	st := NewState(MemKV{})
 	for _, b := range g.Banks {
-		st.SetBank(&BankInfo{Address: b.Address, Name: b.Name})
+		st.SetBank(&BankInfo{Address: b.Address, Name: b.Name, PubKey: b.PubKey})
 		st.SetAccount(b.Address, &Account{Bank: b.Address})
 	}
 	supply := make(map[string]*AssetInfo)

@@ -32,6 +32,7 @@ type Execution struct {
 	Block    *Block
 	Receipts []*Receipt
 	changes  []Change
+	expiry   []Change // expiry index entries (index.go)
 	nodes    *trienode.NodeSet
 	parent   common.Hash
 	Dropped  []DroppedTx // building only: candidates left out
@@ -92,12 +93,17 @@ func (l *Ledger) loadHead() error {
 	if err != nil {
 		return fmt.Errorf("read head block: %w", err)
 	}
-	t, err := l.store.openTrie(b.Header.StateRoot)
+	return l.setHead(b.Header)
+}
+
+// setHead moves the head to a committed header and opens its state trie.
+func (l *Ledger) setHead(h *Header) error {
+	t, err := l.store.openTrie(h.StateRoot)
 	if err != nil {
 		return err
 	}
 	l.mu.Lock()
-	l.head, l.trie = b.Header, t
+	l.head, l.trie = h, t
 	l.mu.Unlock()
 	return nil
 }
@@ -121,8 +127,14 @@ func (l *Ledger) Head() *Header {
 	return l.head
 }
 
-// State returns a fresh working state over the committed state.
-func (l *Ledger) State() *State { return NewState(l.store.StateKV()) }
+// State returns a fresh working state over the committed state, as of the
+// head's block time (locked funds whose time has come read as available).
+func (l *Ledger) State() *State {
+	st := NewState(l.store.StateKV())
+	head := l.Head()
+	st.SetBlock(BlockContext{Height: head.Height, Time: head.Time, Params: l.genesis.Params})
+	return st
+}
 
 // Account reads a committed account.
 func (l *Ledger) Account(a common.Address) (*Account, bool, error) {
@@ -195,12 +207,13 @@ func (l *Ledger) Commit(b *Block, cert *Certificate) error {
 	if err != nil {
 		return err
 	}
-	w := blockWrite{block: b, cert: cert, receipts: ex.Receipts, changes: ex.changes, nodes: ex.nodes}
+	index := append(ex.expiry, indexBlock(b, ex.Receipts)...)
+	w := blockWrite{block: b, cert: cert, receipts: ex.Receipts, changes: ex.changes, nodes: ex.nodes, index: index}
 	if err := l.store.commit(w); err != nil {
 		return err
 	}
 	l.execMu.Lock()
 	clear(l.results)
 	l.execMu.Unlock()
-	return l.loadHead()
+	return l.setHead(b.Header) // the block just written: no need to read it back
 }

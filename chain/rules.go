@@ -8,7 +8,12 @@ import (
 // already been checked (signature, chain id, nonce). A rejection leaves the
 // state untouched: every rule computes its new values first and writes them
 // only when all checks pass.
-func applyBody(st *State, sender common.Address, body Body) error {
+//
+// The one exception is feedback_mismatch: a bank's report that does not
+// match is kept as evidence (the record is flagged), though no balance
+// changes.
+func applyBody(st *State, c txContext, body Body) error {
+	sender := c.sender
 	switch b := body.(type) {
 	case Transfer:
 		return applyTransfer(st, sender, b)
@@ -18,8 +23,27 @@ func applyBody(st *State, sender common.Address, body Body) error {
 		return applyBurn(st, sender, b)
 	case RegisterAccount:
 		return applyRegister(st, sender, b)
+	case Hold:
+		return applyHold(st, c, b)
+	case Release:
+		return applyRelease(st, c, b)
+	case Refund:
+		return applyRefund(st, c, b)
+	case SetWithdrawalKey:
+		return applySetWithdrawalKey(st, c, b)
+	case Withdraw:
+		return applyWithdraw(st, c, b)
+	case Feedback:
+		return applyFeedback(st, c, b)
 	}
 	return reject(ErrUnknownType, "%T", body)
+}
+
+// txContext is what a rule knows about the transaction it runs for.
+type txContext struct {
+	hash     common.Hash     // the record number: escrow and payout ids
+	sender   common.Address  // first signer
+	cosigner *common.Address // second signer, if any (the withdrawal key)
 }
 
 func applyTransfer(st *State, from common.Address, t Transfer) error {
@@ -47,10 +71,10 @@ func applyTransfer(st *State, from common.Address, t Transfer) error {
 
 // moveAvailable debits src and credits dst in memory, or changes neither.
 func moveAvailable(src, dst *Account, asset string, amount uint64) error {
-	sb, db := src.Balance(asset), dst.Balance(asset)
-	var err error
-	if sb.Available, err = subAmount(sb.Available, amount); err != nil {
-		return reject(ErrInsufficientFunds, "available %d, need %d %s", src.Balance(asset).Available, amount, asset)
+	db := dst.Balance(asset)
+	sb, err := debitAvailable(src, asset, amount)
+	if err != nil {
+		return err
 	}
 	if db.Available, err = addAmount(db.Available, amount); err != nil {
 		return err
@@ -104,10 +128,9 @@ func applyBurn(st *State, bank common.Address, b Burn) error {
 		return reject(ErrNotIssuer, "%s does not issue %s", bank, b.Asset)
 	}
 	acct, _ := st.Account(bank)
-	bal := acct.Balance(b.Asset)
-	var err error
-	if bal.Available, err = subAmount(bal.Available, b.Amount); err != nil {
-		return reject(ErrInsufficientFunds, "available %d, burn %d %s", acct.Balance(b.Asset).Available, b.Amount, b.Asset)
+	bal, err := debitAvailable(acct, b.Asset, b.Amount)
+	if err != nil {
+		return err
 	}
 	if asset.Burned, err = addAmount(asset.Burned, b.Amount); err != nil {
 		return err

@@ -62,9 +62,16 @@ func (l *Ledger) run(b *Block, building bool) (*Execution, error) {
 	if err := l.checkHeader(parent, h, st); err != nil {
 		return nil, err
 	}
+	st.SetBlock(BlockContext{Height: h.Height, Time: h.Time, Params: l.genesis.Params})
 	if err := checkReveal(st, h.Proposer, h.Reveal); err != nil {
 		return nil, badBlock("%v", err)
 	}
+	// The chain's own work comes first: escrows whose expiry the block's
+	// time has passed are voided before any transaction can touch them.
+	if err := expireEscrows(st); err != nil {
+		return nil, err
+	}
+	blockEvents := st.takeEvents()
 	RecoverSigners(b.Txs)
 	ex := &Execution{Block: b, parent: parent.Hash(), Receipts: make([]*Receipt, 0, len(b.Txs))}
 	kept := b.Txs[:0:0]
@@ -92,6 +99,9 @@ func (l *Ledger) run(b *Block, building bool) (*Execution, error) {
 		size += tx.Size()
 		ex.Receipts = append(ex.Receipts, rec)
 	}
+	if len(blockEvents) > 0 {
+		ex.Receipts = append(ex.Receipts, &Receipt{Events: blockEvents})
+	}
 	changes, err := st.Changes()
 	if err != nil {
 		return nil, err
@@ -100,7 +110,7 @@ func (l *Ledger) run(b *Block, building bool) (*Execution, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex.changes, ex.nodes = changes, nodes
+	ex.changes, ex.nodes, ex.expiry = changes, nodes, st.expiryIndex()
 	txRoot, rcRoot := TxRoot(kept), ReceiptRoot(ex.Receipts)
 	if building {
 		b.Txs = kept

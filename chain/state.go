@@ -29,6 +29,34 @@ type State struct {
 	objects map[string]any  // decoded values read or written in this block
 	dirty   map[string]bool // keys written in this block
 	err     error           // first storage failure; sticky, so rules can stay short
+	block   BlockContext    // the block being executed: its height, time and the chain's params
+	events  []Event         // emitted by the rule running now; ApplyTx moves them into its receipt
+}
+
+// BlockContext is what a rule may know about the block it runs in. Time is
+// the header's time (milliseconds), agreed by consensus: nothing in the
+// ledger reads a clock.
+type BlockContext struct {
+	Height uint64
+	Time   uint64
+	Params Params
+}
+
+// SetBlock tells the state which block it executes in. Reads of accounts
+// then see locked funds whose protection period ended by Time as available.
+func (s *State) SetBlock(ctx BlockContext) { s.block = ctx }
+
+// Block is the block context set by SetBlock.
+func (s *State) Block() BlockContext { return s.block }
+
+// emit records an event of the rule running now.
+func (s *State) emit(ev Event) { s.events = append(s.events, ev) }
+
+// takeEvents returns and clears the events emitted since the last call.
+func (s *State) takeEvents() []Event {
+	ev := s.events
+	s.events = nil
+	return ev
 }
 
 // NewState starts a working state over committed state base.
@@ -81,7 +109,15 @@ func (s *State) Account(a common.Address) (*Account, bool) {
 	if !ok {
 		return nil, false
 	}
-	return acct.Copy(), true
+	c := acct.Copy()
+	c.mature(s.block.Time)
+	return c, true
+}
+
+// hasAccount reports whether a is registered, without copying it.
+func (s *State) hasAccount(a common.Address) bool {
+	_, ok := load[Account](s, AccountKey(a))
+	return ok
 }
 
 // SetAccount stores acct.
@@ -153,11 +189,61 @@ func (s *State) Changes() ([]Change, error) {
 	return out, nil
 }
 
+// DueIndex finds open escrows whose expiry is before a block time, in
+// expiry order. It is a secondary index over committed state: the store
+// keeps it beside the state (index.go), MemKV computes it by scanning.
+type DueIndex interface {
+	DueEscrows(before uint64, fn func(id common.Hash) bool) error
+}
+
+// dueEscrows lists the committed open escrows whose expiry is before
+// before. Escrows opened in the running block are not listed; they cannot
+// be due, since a hold's expiry is after its block's time.
+func (s *State) dueEscrows(before uint64) []common.Hash {
+	idx, ok := s.base.(DueIndex)
+	if !ok {
+		s.fail(fmt.Errorf("state base %T has no expiry index", s.base))
+		return nil
+	}
+	var out []common.Hash
+	if err := idx.DueEscrows(before, func(id common.Hash) bool { out = append(out, id); return true }); err != nil {
+		s.fail(fmt.Errorf("read expiry index: %w", err))
+		return nil
+	}
+	return out
+}
+
 // MemKV is an in-memory KV: the twin of the store's committed state, for
 // tests and for building genesis.
 type MemKV map[string][]byte
 
 func (m MemKV) Get(key []byte) ([]byte, error) { return m[string(key)], nil }
+
+// DueEscrows implements DueIndex by decoding every escrow (tests only).
+func (m MemKV) DueEscrows(before uint64, fn func(id common.Hash) bool) error {
+	var due []*Escrow
+	for k, v := range m {
+		if k[0] != prefixEscrow {
+			continue
+		}
+		e := new(Escrow)
+		if err := rlp.DecodeBytes(v, e); err != nil {
+			return err
+		}
+		if e.Status == EscrowOpen && e.Expiry < before {
+			due = append(due, e)
+		}
+	}
+	sort.Slice(due, func(i, j int) bool {
+		return string(expiryIndexKey(due[i].Expiry, due[i].ID)) < string(expiryIndexKey(due[j].Expiry, due[j].ID))
+	})
+	for _, e := range due {
+		if !fn(e.ID) {
+			break
+		}
+	}
+	return nil
+}
 
 // Apply writes changes into m.
 func (m MemKV) Apply(cs []Change) {

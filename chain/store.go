@@ -208,6 +208,7 @@ type blockWrite struct {
 	receipts []*Receipt
 	changes  []Change
 	nodes    *trienode.NodeSet
+	index    []Change // secondary indexes (index.go): not state
 	genesis  bool
 }
 
@@ -250,6 +251,13 @@ func (s *Store) commit(w blockWrite) error {
 		}
 	}
 	writeTrieNodes(b, w.nodes)
+	for _, c := range w.index {
+		if c.Value == nil {
+			b.Delete(c.Key)
+		} else {
+			b.Put(c.Key, c.Value)
+		}
+	}
 	if w.genesis {
 		b.Put(metaGenesis, hash[:])
 	}

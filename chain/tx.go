@@ -38,7 +38,7 @@ type Tx struct {
 	body    Body
 	hash    atomic.Pointer[common.Hash]
 	signers atomic.Pointer[[]common.Address]
-	size    int
+	raw     atomic.Pointer[[]byte] // canonical encoding, once computed
 }
 
 // NewTx builds an unsigned transaction carrying body.
@@ -72,22 +72,24 @@ func (tx *Tx) Hash() common.Hash {
 	return h
 }
 
-// Bytes returns the canonical encoding.
+// Bytes returns the canonical encoding. It is computed once: a transaction
+// is encoded for its hash, the block, the transactions root, the store and
+// gossip, so caching it matters at thousands a second. Do not modify the
+// returned slice.
 func (tx *Tx) Bytes() []byte {
+	if b := tx.raw.Load(); b != nil {
+		return *b
+	}
 	b, err := rlp.EncodeToBytes(&tx.env)
 	if err != nil {
 		panic(err) // envelope of plain types; cannot fail
 	}
+	tx.raw.Store(&b)
 	return b
 }
 
 // Size is the length of the canonical encoding.
-func (tx *Tx) Size() int {
-	if tx.size == 0 {
-		tx.size = len(tx.Bytes())
-	}
-	return tx.size
-}
+func (tx *Tx) Size() int { return len(tx.Bytes()) }
 
 // Sign appends a signature by key. The first signature is the sender's;
 // later ones are co-signers (for example a withdrawal key).
@@ -99,7 +101,7 @@ func (tx *Tx) Sign(key *ecdsa.PrivateKey) error {
 	tx.env.Sigs = append(tx.env.Sigs, sig)
 	tx.hash.Store(nil)
 	tx.signers.Store(nil)
-	tx.size = 0
+	tx.raw.Store(nil)
 	return nil
 }
 
@@ -152,7 +154,10 @@ func recoverSigner(hash common.Hash, sig []byte) (common.Address, error) {
 }
 
 // EncodeRLP writes the canonical encoding.
-func (tx *Tx) EncodeRLP(w io.Writer) error { return rlp.Encode(w, &tx.env) }
+func (tx *Tx) EncodeRLP(w io.Writer) error {
+	_, err := w.Write(tx.Bytes())
+	return err
+}
 
 // DecodeRLP reads a transaction and decodes its typed body, so a decoded Tx
 // is always well-formed.
@@ -188,7 +193,9 @@ func (tx *Tx) decode(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	tx.env, tx.body, tx.size = env, body, len(raw)
+	tx.env, tx.body = env, body
+	own := append([]byte(nil), raw...) // raw may be a view into a larger buffer
+	tx.raw.Store(&own)
 	h := crypto.Keccak256Hash(raw)
 	tx.hash.Store(&h)
 	return nil

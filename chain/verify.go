@@ -3,6 +3,7 @@ package chain
 import (
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
 )
 
@@ -34,7 +35,41 @@ func (l *Ledger) CheckConsistency() error {
 	if root != head.StateRoot {
 		return fmt.Errorf("flat state hashes to %s, head %d claims %s", root, head.Height, head.StateRoot)
 	}
-	return nil
+	return l.checkExpiryIndex()
+}
+
+// checkExpiryIndex verifies that the expiry index lists exactly the open
+// escrows of the flat state: the ledger voids escrows by it.
+func (l *Ledger) checkExpiryIndex() error {
+	want := map[string]bool{}
+	err := l.store.iteratePrefix(kState, func(k, v []byte) error {
+		if len(k) == 0 || k[0] != prefixEscrow {
+			return nil
+		}
+		e := new(Escrow)
+		if err := rlp.DecodeBytes(v, e); err != nil {
+			return fmt.Errorf("decode escrow %x: %w", k, err)
+		}
+		if e.Status == EscrowOpen {
+			want[string(expiryIndexKey(e.Expiry, e.ID))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	err = l.store.iteratePrefix(kExpiry, func(k, _ []byte) error {
+		if !want[string(append([]byte{kExpiry}, k...))] {
+			return fmt.Errorf("expiry index lists %x, which is no open escrow", k)
+		}
+		n++
+		return nil
+	})
+	if err == nil && n != len(want) {
+		err = fmt.Errorf("expiry index lists %d escrows, state has %d open", n, len(want))
+	}
+	return err
 }
 
 // flatStateRoot rebuilds the state commitment from scratch out of the flat

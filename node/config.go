@@ -25,6 +25,8 @@ type Config struct {
 
 	RPCAddr string // host:port; empty disables RPC
 
+	Webhooks []Webhook // bank back-ends notified of final events (webhooks.go)
+
 	// Network. With no listen address the node runs alone (a single
 	// validator chain).
 	P2PListen []string // multiaddrs, e.g. /ip4/127.0.0.1/tcp/30300

@@ -124,6 +124,7 @@ func (n *Node) Start() error {
 			n.fail(err)
 		}
 	}()
+	n.startWebhooks(ctx)
 	n.log.Info("node started", "chain", n.cfg.Genesis.ChainID, "height", n.ledger.Head().Height, "rpc", n.RPCURL(), "validator", n.self)
 	return nil
 }

@@ -120,7 +120,7 @@ func (api *API) GetBlockByNumber(ref BlockRef, full *bool) (*Block, error) {
 	}
 	out := &Block{Header: h, Certificate: certificate(cert), TxCount: len(b.Txs), Receipts: make([]Receipt, len(receipts))}
 	for i, r := range receipts {
-		out.Receipts[i] = receipt(r)
+		out.Receipts[i] = api.assets.receipt(r)
 	}
 	if full != nil && *full {
 		out.FullTxs = make([]Transaction, len(b.Txs))
@@ -175,14 +175,18 @@ func (api *API) GetAccount(addr common.Address, asset *string) (*Account, error)
 func (api *API) GetProof(q ProofQuery) (*Proof, error) {
 	var key []byte
 	switch {
-	case q.Account != nil && q.Key != nil:
-		return nil, invalidParams("proof query: give one of account or key, not both")
+	case q.count() > 1:
+		return nil, invalidParams("proof query: give one of account, escrow, payout or key")
 	case q.Account != nil:
 		key = chain.AccountKey(*q.Account)
+	case q.Escrow != nil:
+		key = chain.EscrowKey(*q.Escrow)
+	case q.Payout != nil:
+		key = chain.PayoutKey(*q.Payout)
 	case len(q.Key) > 0:
 		key = q.Key
 	default:
-		return nil, invalidParams("proof query: give account or key")
+		return nil, invalidParams("proof query: give account, escrow, payout or key")
 	}
 	sp, err := api.b.Proof(key)
 	if err != nil {
@@ -210,6 +214,14 @@ func (api *API) GetProof(q ProofQuery) (*Proof, error) {
 		}
 		a := api.assets.account(*q.Account, &acct, api.g, "")
 		out.Account = &a
+	}
+	if q.Escrow != nil && sp.Value != nil {
+		var e chain.Escrow
+		if err := rlp.DecodeBytes(sp.Value, &e); err != nil {
+			return nil, internalError("decode escrow", err)
+		}
+		v := api.assets.escrow(&e, sp.Header.Time)
+		out.Escrow = &v
 	}
 	if _, cert, _, err := api.b.BlockByNumber(sp.Header.Height); err == nil {
 		out.Certificate = certificate(cert)

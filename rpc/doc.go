@@ -1,8 +1,10 @@
 // Package rpc is Sovereign's client edge: a JSON-RPC 2.0 service under the
 // "sov" namespace (sov_sendRawTransaction, sov_getTransaction,
 // sov_getBlockByNumber, sov_getAccount, sov_getProof, sov_chainInfo,
-// sov_genesis, sov_waitTransaction and the sov_subscribe "newFinalBlocks"
-// subscription), served over HTTP and WebSocket on one address by
+// sov_genesis, sov_waitTransaction, the escrow queries sov_getEscrow,
+// sov_listEscrows, sov_getPayout, sov_listPayouts, sov_reconciliation and
+// sov_getBank, and the sov_subscribe "newFinalBlocks" and "accountEvents"
+// subscriptions), served over HTTP and WebSocket on one address by
 // go-ethereum's rpc package.
 //
 // The service reads the node through the narrow Backend interface defined
@@ -15,6 +17,7 @@
 // Errors carry a stable numeric code (see errors.go) and a data object whose
 // "code" member is a stable string: a ledger rejection code such as
 // "insufficient_funds", or one of "tx_not_found", "block_not_found",
+// "escrow_not_found", "payout_not_found", "bank_not_found", "method_not_supported",
 // "account_not_found", "invalid_params", "invalid_request",
 // "request_too_large", "internal".
 package rpc

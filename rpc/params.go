@@ -76,11 +76,23 @@ func (r BlockRef) String() string {
 
 // ProofQuery names the state value to prove. Exactly one member is set:
 // {"account": "0x..."} for an account, or {"key": "0x..."} for a raw state
-// key. Escrows and other records get their own member later. A bare address
+// key, {"escrow": id} or {"payout": id} for those records. A bare address
 // string is accepted as shorthand for {"account": ...}.
 type ProofQuery struct {
 	Account *common.Address `json:"account,omitempty"`
+	Escrow  *common.Hash    `json:"escrow,omitempty"`
+	Payout  *common.Hash    `json:"payout,omitempty"`
 	Key     hexutil.Bytes   `json:"key,omitempty"`
+}
+
+func (q ProofQuery) count() int {
+	n := 0
+	for _, set := range []bool{q.Account != nil, q.Escrow != nil, q.Payout != nil, q.Key != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 func (q *ProofQuery) UnmarshalJSON(b []byte) error {
@@ -98,7 +110,7 @@ func (q *ProofQuery) UnmarshalJSON(b []byte) error {
 	dec.DisallowUnknownFields()
 	var p plain
 	if err := dec.Decode(&p); err != nil {
-		return fmt.Errorf("proof query must be an address or {\"account\": address} or {\"key\": hex}: %v", err)
+		return fmt.Errorf("proof query must be an address or {\"account\": address}, {\"escrow\": id}, {\"payout\": id} or {\"key\": hex}: %v", err)
 	}
 	*q = ProofQuery(p)
 	return nil

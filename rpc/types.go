@@ -39,13 +39,26 @@ type TxBody struct {
 	Asset       string          `json:"asset,omitempty"`
 	Amount      string          `json:"amount,omitempty"`              // decimal string in the asset's units
 	AmountUnits *uint64         `json:"amount_units,string,omitempty"` // minor units
+	Escrow      *common.Hash    `json:"escrow,omitempty"`              // release, refund
+	Record      *common.Hash    `json:"record,omitempty"`              // feedback
+	Expiry      uint64          `json:"expiry,omitempty"`              // hold: block time (ms) after which the chain voids it
+	Arbiter     *common.Address `json:"arbiter,omitempty"`             // hold
+	Key         *common.Address `json:"key,omitempty"`                 // set_withdrawal_key
+	Kind        string          `json:"kind,omitempty"`                // feedback
+	Ref         string          `json:"ref,omitempty"`                 // feedback: the bank's reference
+	Details     hexutil.Bytes   `json:"details,omitempty"`             // withdraw: encrypted payout details
 }
 
 // Receipt is a transaction's outcome in a block.
+//
+// A block's own receipt (events the chain produced by itself, such as
+// escrows voided by expiry) comes after its transactions' receipts and has
+// a zero tx_hash.
 type Receipt struct {
 	TxHash common.Hash `json:"tx_hash"`
 	OK     bool        `json:"ok"`
 	Code   string      `json:"code"`
+	Events []Event     `json:"events,omitempty"`
 }
 
 // Signature is one validator's precommit in a certificate.
@@ -106,11 +119,13 @@ type Balance struct {
 
 // Account is a ledger account.
 type Account struct {
-	Address      common.Address `json:"address"`
-	Bank         common.Address `json:"bank"`
-	Nonce        uint64         `json:"nonce"`                   // next nonce the ledger expects
-	PendingNonce *uint64        `json:"pending_nonce,omitempty"` // next nonce counting the pool, when the node knows it
-	Balances     []Balance      `json:"balances"`
+	Address       common.Address  `json:"address"`
+	Bank          common.Address  `json:"bank"`
+	Nonce         uint64          `json:"nonce"`                   // next nonce the ledger expects
+	PendingNonce  *uint64         `json:"pending_nonce,omitempty"` // next nonce counting the pool, when the node knows it
+	Balances      []Balance       `json:"balances"`
+	Locks         []Lock          `json:"locks"`          // what makes up locked, with unlock times
+	WithdrawalKey *common.Address `json:"withdrawal_key"` // must co-sign withdrawals when set
 }
 
 // Proof is a state value with its Merkle proof against a final header.
@@ -118,9 +133,10 @@ type Proof struct {
 	Key         hexutil.Bytes   `json:"key"`  // state key
 	Path        common.Hash     `json:"path"` // Keccak-256(key): the trie path
 	Exists      bool            `json:"exists"`
-	Value       *hexutil.Bytes  `json:"value"`   // RLP value; null when absent
-	Account     *Account        `json:"account"` // decoded, for account keys
-	Nodes       []hexutil.Bytes `json:"nodes"`   // proof nodes, root first
+	Value       *hexutil.Bytes  `json:"value"`            // RLP value; null when absent
+	Account     *Account        `json:"account"`          // decoded, for account keys
+	Escrow      *Escrow         `json:"escrow,omitempty"` // decoded, for escrow keys
+	Nodes       []hexutil.Bytes `json:"nodes"`            // proof nodes, root first
 	Header      Header          `json:"header"`
 	Certificate *Certificate    `json:"certificate"` // the header's commit certificate when known
 }
@@ -203,6 +219,32 @@ func (as assets) body(b chain.Body) *TxBody {
 		return amount(b.Asset, b.Amount)
 	case chain.RegisterAccount:
 		return &TxBody{Account: &b.Account}
+	case chain.Hold:
+		out := amount(b.Asset, b.Amount)
+		out.To, out.Expiry = &b.Payee, b.Expiry
+		if b.Arbiter != (common.Address{}) {
+			out.Arbiter = &b.Arbiter
+		}
+		return out
+	case chain.Release:
+		out := &TxBody{Escrow: &b.Escrow}
+		if b.Amount > 0 {
+			v := b.Amount
+			out.AmountUnits = &v
+		}
+		return out
+	case chain.Refund:
+		return &TxBody{Escrow: &b.Escrow}
+	case chain.SetWithdrawalKey:
+		return &TxBody{Key: &b.Key}
+	case chain.Withdraw:
+		out := amount(b.Asset, b.Amount)
+		out.Details = b.Details
+		return out
+	case chain.Feedback:
+		out := amount(b.Asset, b.Amount)
+		out.Record, out.Kind, out.Ref = &b.Record, b.Kind.String(), b.Ref
+		return out
 	}
 	return nil
 }
@@ -215,7 +257,7 @@ func (as assets) tx(hash common.Hash, l TxLookup) Transaction {
 		out.Height, out.Index = &h, &i
 	}
 	if l.Receipt != nil {
-		r := receipt(l.Receipt)
+		r := as.receipt(l.Receipt)
 		out.Receipt = &r
 		if out.Code == "" {
 			out.Code = r.Code
@@ -232,7 +274,13 @@ func (as assets) tx(hash common.Hash, l TxLookup) Transaction {
 	return out
 }
 
-func receipt(r *chain.Receipt) Receipt { return Receipt{TxHash: r.TxHash, OK: r.OK(), Code: r.Code} }
+func (as assets) receipt(r *chain.Receipt) Receipt {
+	out := Receipt{TxHash: r.TxHash, OK: r.OK(), Code: r.Code}
+	for _, e := range r.Events {
+		out.Events = append(out.Events, as.event(e))
+	}
+	return out
+}
 
 func certificate(c *chain.Certificate) *Certificate {
 	if c == nil {
@@ -260,7 +308,15 @@ func header(h *chain.Header) (Header, error) {
 }
 
 func (as assets) account(addr common.Address, a *chain.Account, g *chain.Genesis, only string) Account {
-	out := Account{Address: addr, Bank: a.Bank, Nonce: a.Nonce, Balances: []Balance{}}
+	out := Account{Address: addr, Bank: a.Bank, Nonce: a.Nonce, Balances: []Balance{}, Locks: []Lock{}}
+	for _, l := range a.Locks {
+		out.Locks = append(out.Locks, Lock{Asset: l.Asset, Amount: as.format(l.Asset, l.Amount), AmountUnits: l.Amount,
+			UnlockAt: l.UnlockAt, UnlockTime: msTime(l.UnlockAt)})
+	}
+	if a.WithdrawalKey != (common.Address{}) {
+		k := a.WithdrawalKey
+		out.WithdrawalKey = &k
+	}
 	if only != "" {
 		out.Balances = append(out.Balances, as.balance(a.Balance(only)))
 		return out

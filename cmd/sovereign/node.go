@@ -25,6 +25,7 @@ var nodeCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "p2p.listen", Usage: "libp2p listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/30300 (absent: no network, a lone validator)", EnvVars: []string{"SOV_P2P_LISTEN"}},
 		&cli.StringSliceFlag{Name: "p2p.bootnodes", Usage: "peers to connect to, multiaddrs ending in /p2p/PEER_ID (comma-separated)", EnvVars: []string{"SOV_P2P_BOOTNODES"}},
 		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
+		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
 	},
 	Action: runNode,
 }
@@ -51,6 +52,11 @@ func runNode(c *cli.Context) error {
 			return fmt.Errorf("--hashchain.secret-file is required with --key")
 		}
 		if cfg.HashChainSecret, err = readHashFile(secretFile); err != nil {
+			return err
+		}
+	}
+	if path := c.String("webhooks"); path != "" {
+		if cfg.Webhooks, err = node.LoadWebhooks(path); err != nil {
 			return err
 		}
 	}

@@ -14,9 +14,9 @@ func NewBankCommand() *cli.Command {
 	signer := func(extra ...cli.Flag) []cli.Flag {
 		return append([]cli.Flag{rpcFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
 	}
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:  "bank",
-		Usage: "member bank transactions: register customer accounts, mint and burn tokenized deposits",
+		Usage: "member bank transactions: register accounts, mint and burn, report feedback, pay out, reconcile",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "register-account",
@@ -39,6 +39,8 @@ func NewBankCommand() *cli.Command {
 			},
 		},
 	}
+	cmd.Subcommands = append(cmd.Subcommands, bankEscrowCommands()...)
+	return cmd
 }
 
 func bankRegister(c *cli.Context) error {

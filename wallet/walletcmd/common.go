@@ -75,7 +75,11 @@ func decodeHex(s string) ([]byte, error) {
 
 // readPassword reads the first line of --password-file.
 func readPassword(c *cli.Context) (string, error) {
-	path := c.String("password-file")
+	return readPasswordFile(c.String("password-file"))
+}
+
+// readPasswordFile reads the first line of a password file.
+func readPasswordFile(path string) (string, error) {
 	if path == "" {
 		return "", errors.New("--password-file is required (or set SOV_PASSWORD_FILE)")
 	}
@@ -150,6 +154,8 @@ func rejected(err error) error {
 // txResult is what every command that submits a transaction prints with --json.
 type txResult struct {
 	Hash    common.Hash  `json:"hash"`
+	Escrow  *common.Hash `json:"escrow,omitempty"` // hold: the new escrow's id
+	Payout  *common.Hash `json:"payout,omitempty"` // withdraw: the payout's id
 	Status  string       `json:"status"`
 	Code    string       `json:"code"`
 	Height  *uint64      `json:"height"`

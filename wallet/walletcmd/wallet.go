@@ -14,9 +14,9 @@ import (
 
 // NewWalletCommand builds "sovereign wallet": keys, balances, transfers, proofs.
 func NewWalletCommand() *cli.Command {
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:  "wallet",
-		Usage: "manage keys, check balances, send transfers and verify account proofs",
+		Usage: "manage keys, check balances, send transfers, hold escrows, withdraw, verify account proofs",
 		Subcommands: []*cli.Command{
 			{
 				Name:   "new",
@@ -63,6 +63,8 @@ func NewWalletCommand() *cli.Command {
 			},
 		},
 	}
+	cmd.Subcommands = append(cmd.Subcommands, escrowCommands()...)
+	return cmd
 }
 
 func walletNew(c *cli.Context) error {
@@ -214,14 +216,20 @@ func walletTransfer(c *cli.Context) error {
 
 // reportSubmitted prints a submitted transaction's hash (text) or result
 // object (--json), waits with --wait, and maps a refusal to ExitRejected.
-func reportSubmitted(c *cli.Context, client *wallet.Client, tx *chain.Tx, err error) error {
+func reportSubmitted(c *cli.Context, client *wallet.Client, tx *chain.Tx, err error, extra ...func(*txResult)) error {
+	decorate := func(r txResult) txResult {
+		for _, f := range extra {
+			f(&r)
+		}
+		return r
+	}
 	var re *wallet.RPCError
 	if err != nil {
 		if tx == nil || !errors.As(err, &re) || !re.Rejected() {
 			return err // nothing was sent
 		}
 		if c.Bool("json") {
-			if perr := printJSON(c, txResult{Hash: tx.Hash(), Status: wallet.StatusRejected, Code: re.Code, Error: err.Error()}); perr != nil {
+			if perr := printJSON(c, decorate(txResult{Hash: tx.Hash(), Status: wallet.StatusRejected, Code: re.Code, Error: err.Error()})); perr != nil {
 				return perr
 			}
 		} else {
@@ -232,7 +240,7 @@ func reportSubmitted(c *cli.Context, client *wallet.Client, tx *chain.Tx, err er
 	hash := tx.Hash()
 	if !c.Bool("wait") {
 		if c.Bool("json") {
-			return printJSON(c, txResult{Hash: hash, Status: wallet.StatusPending})
+			return printJSON(c, decorate(txResult{Hash: hash, Status: wallet.StatusPending}))
 		}
 		printf(c, "%s\n", hash.Hex())
 		return nil
@@ -243,15 +251,18 @@ func reportSubmitted(c *cli.Context, client *wallet.Client, tx *chain.Tx, err er
 	ctx, cancel := withTimeout(c)
 	defer cancel()
 	got, err := client.WaitFinal(ctx, hash)
-	return reportWaited(c, hash, got, err)
+	return reportWaited(c, hash, got, err, extra...)
 }
 
 // reportWaited prints the outcome of WaitFinal.
-func reportWaited(c *cli.Context, hash common.Hash, got *rpc.Transaction, err error) error {
+func reportWaited(c *cli.Context, hash common.Hash, got *rpc.Transaction, err error, extra ...func(*txResult)) error {
 	if c.Bool("json") {
 		res := txResult{Hash: hash, Status: "unknown"}
 		if got != nil {
 			res = resultOf(got)
+		}
+		for _, f := range extra {
+			f(&res)
 		}
 		if err != nil {
 			res.Error = err.Error()
