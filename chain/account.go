@@ -180,6 +180,7 @@ const (
 	prefixMeta      = 'm'
 	prefixEscrow    = 'e'
 	prefixPayout    = 'p'
+	prefixEvidence  = 'x'
 )
 
 // AccountKey is the state key of an account.

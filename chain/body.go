@@ -21,6 +21,7 @@ const (
 	TxSetWithdrawKey  TxType = 8
 	TxWithdraw        TxType = 9
 	TxFeedback        TxType = 10
+	TxEvidence        TxType = 11
 )
 
 // Body is a transaction's typed payload.
@@ -133,6 +134,7 @@ var txTypeNames = map[TxType]string{
 	TxSetWithdrawKey:  "set_withdrawal_key",
 	TxWithdraw:        "withdraw",
 	TxFeedback:        "feedback",
+	TxEvidence:        "evidence",
 }
 
 // maxSigs is how many signatures a transaction of type t may carry: the
@@ -174,6 +176,8 @@ func newBody(t TxType) Body {
 		return new(Withdraw)
 	case TxFeedback:
 		return new(Feedback)
+	case TxEvidence:
+		return new(Evidence)
 	}
 	return nil
 }
@@ -212,6 +216,8 @@ func derefBody(b Body) Body {
 	case *Withdraw:
 		return *v
 	case *Feedback:
+		return *v
+	case *Evidence:
 		return *v
 	}
 	return b

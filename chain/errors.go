@@ -48,6 +48,8 @@ var (
 	ErrProtectionPeriod      = &RejectError{"protection_period"}
 	ErrWithdrawalKeyRequired = &RejectError{"withdrawal_key_required"}
 	ErrFeedbackMismatch      = &RejectError{"feedback_mismatch"}
+	ErrBadEvidence           = &RejectError{"bad_evidence"}
+	ErrEvidenceKnown         = &RejectError{"evidence_known"}
 )
 
 // AllRejectCodes lists every rejection so docs and tests can enumerate them.
@@ -59,7 +61,7 @@ var AllRejectCodes = []*RejectError{
 	ErrSenderLimit, ErrUnderpricedReplace,
 	ErrEscrowNotFound, ErrEscrowNotOpen, ErrAmountExceedsHold, ErrBadExpiry,
 	ErrBadArbiter, ErrHoldFeedbackRequired, ErrProtectionPeriod,
-	ErrWithdrawalKeyRequired, ErrFeedbackMismatch,
+	ErrWithdrawalKeyRequired, ErrFeedbackMismatch, ErrBadEvidence, ErrEvidenceKnown,
 }
 
 // CodeOf returns the rejection code carried by err, or "" when err is nil,

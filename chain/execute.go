@@ -24,7 +24,7 @@ func ApplyTx(st *State, chainID string, tx *Tx) (*Receipt, error) {
 		return nil, reject(ErrBadSignature, "%s takes at most %d signatures, has %d", tx.Type(), n, len(signers))
 	}
 	sender := signers[0]
-	c := txContext{hash: tx.Hash(), sender: sender}
+	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender}
 	if len(signers) == 2 {
 		if signers[1] == sender {
 			return nil, reject(ErrBadSignature, "the sender signed twice")

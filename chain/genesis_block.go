@@ -40,6 +40,11 @@ func (g *Genesis) GenesisChanges() ([]Change, error) {
 	}
 	for _, v := range g.Validators {
 		st.SetValidator(v.Address, &ValidatorState{LastReveal: v.RevealTip})
+		// A validator has an account (no servicing bank) so that it can
+		// sign transactions of its own: evidence now, governance later.
+		if _, ok := st.Account(v.Address); !ok {
+			st.SetAccount(v.Address, &Account{})
+		}
 	}
 	st.SetSeed(keccak([]byte("sovereign-seed"), g.Hash().Bytes()))
 	return st.Changes()

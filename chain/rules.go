@@ -35,12 +35,15 @@ func applyBody(st *State, c txContext, body Body) error {
 		return applyWithdraw(st, c, b)
 	case Feedback:
 		return applyFeedback(st, c, b)
+	case Evidence:
+		return applyEvidence(st, c, b)
 	}
 	return reject(ErrUnknownType, "%T", body)
 }
 
 // txContext is what a rule knows about the transaction it runs for.
 type txContext struct {
+	chainID  string
 	hash     common.Hash     // the record number: escrow and payout ids
 	sender   common.Address  // first signer
 	cosigner *common.Address // second signer, if any (the withdrawal key)

@@ -3,6 +3,8 @@ package consensus
 import (
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/sovereign-ledger/sovereign/chain"
 )
 
@@ -12,27 +14,27 @@ type Evidence struct {
 	A, B *Vote
 }
 
-// Verify checks that e is genuine evidence against a validator of vs.
+// Verify checks that e is genuine evidence against a validator of vs, by
+// the chain's own rule for evidence transactions.
 func (e Evidence) Verify(chainID string, vs *chain.ValidatorSet) error {
-	a, b := e.A, e.B
-	if a == nil || b == nil {
+	if e.A == nil || e.B == nil {
 		return fmt.Errorf("evidence: missing vote")
 	}
-	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round {
-		return fmt.Errorf("evidence: votes are not for the same validator, type, height and round")
-	}
-	if a.BlockHash == b.BlockHash {
-		return fmt.Errorf("evidence: votes do not conflict")
-	}
-	if _, ok := vs.Get(a.Validator); !ok {
-		return fmt.Errorf("evidence: %w: %s", ErrUnknownValidator, a.Validator)
-	}
-	for _, v := range []*Vote{a, b} {
-		if err := verifyVoteSig(chainID, v); err != nil {
-			return fmt.Errorf("evidence: %w", err)
-		}
+	ce := e.Chain()
+	isValidator := func(a common.Address) bool { _, ok := vs.Get(a); return ok }
+	if err := ce.Verify(chainID, isValidator, chain.RecoverSigner); err != nil {
+		return fmt.Errorf("evidence: %w", err)
 	}
 	return nil
+}
+
+// Chain is the evidence as the body of an evidence transaction.
+func (e Evidence) Chain() chain.Evidence {
+	return chain.Evidence{A: e.A.signed(), B: e.B.signed()}
+}
+
+func (v *Vote) signed() chain.SignedVote {
+	return chain.SignedVote{Type: v.Type, Height: v.Height, Round: v.Round, BlockHash: v.BlockHash, Validator: v.Validator, Sig: v.Sig}
 }
 
 // Offender is the validator the evidence accuses.

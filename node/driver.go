@@ -20,18 +20,19 @@ import (
 // commit final blocks, send messages, then Advance. It is the only goroutine
 // that touches the core.
 type driver struct {
-	n       *Node
-	m       *consensus.Machine
-	chain   *chain.HashChain // nil for observers
-	propose *consensus.ProposeRequest
-	lastFin time.Time // when the last block became final here
+	n        *Node
+	m        *consensus.Machine
+	chain    *chain.HashChain // nil for observers
+	propose  *consensus.ProposeRequest
+	lastFin  time.Time // when the last block became final here
+	evidence evidenceSubmitter
 
 	statusMu sync.RWMutex
 	status   consensus.Status
 }
 
 func newDriver(n *Node) (*driver, error) {
-	d := &driver{n: n, lastFin: n.cfg.Clock.Now()}
+	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), evidence: evidenceSubmitter{n: n, submitted: map[string]bool{}}}
 	var signer consensus.Signer
 	if n.self != nil {
 		signer = keySigner{key: n.cfg.Key, addr: *n.self}
@@ -210,7 +211,9 @@ func (d *driver) drain() error {
 		}
 		d.send(rd.Messages)
 		for _, ev := range rd.Evidence {
-			d.n.log.Warn("equivocation seen", "evidence", ev)
+			if err := d.evidence.submit(ev); err != nil {
+				return fmt.Errorf("submit evidence: %w", err)
+			}
 		}
 		if rd.Propose != nil {
 			d.propose = rd.Propose
