@@ -17,19 +17,30 @@ var _ rpc.Backend = backend{}
 
 func (b backend) Genesis() *chain.Genesis { return b.n.cfg.Genesis }
 
-func (b backend) SubmitTx(tx *chain.Tx) error {
-	if loc, ok, err := b.n.store.TxLocation(tx.Hash()); err != nil {
-		return err
-	} else if ok {
-		return fmt.Errorf("%w: final in block %d", chain.ErrAlreadyKnown, loc.Height)
+func (b backend) SubmitTx(tx *chain.Tx) error { return b.SubmitTxs([]*chain.Tx{tx})[0] }
+
+// SubmitTxs admits transactions (signatures recovered in parallel by the
+// pool) and queues the admitted ones for gossip.
+func (b backend) SubmitTxs(txs []*chain.Tx) []error {
+	errs := make([]error, len(txs))
+	fresh := make([]*chain.Tx, 0, len(txs))
+	at := make([]int, 0, len(txs))
+	for i, tx := range txs {
+		if loc, ok, err := b.n.store.TxLocation(tx.Hash()); err != nil {
+			errs[i] = err
+		} else if ok {
+			errs[i] = fmt.Errorf("%w: final in block %d", chain.ErrAlreadyKnown, loc.Height)
+		} else {
+			fresh, at = append(fresh, tx), append(at, i)
+		}
 	}
-	if err := b.n.pool.Add([]*chain.Tx{tx})[0]; err != nil {
-		return err
+	for j, err := range b.n.pool.Add(fresh) {
+		errs[at[j]] = err
+		if err == nil && b.n.net != nil {
+			b.n.outTxs <- fresh[j]
+		}
 	}
-	if b.n.net != nil {
-		b.n.outTxs <- tx
-	}
-	return nil
+	return errs
 }
 
 func (b backend) LookupTx(hash common.Hash) (rpc.TxLookup, bool, error) {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -48,6 +49,11 @@ type Node struct {
 	wg     sync.WaitGroup
 	fatal  chan error
 }
+
+// gcPercent trades memory (plentiful on a bank's server) for fewer
+// collections: at thousands of transactions a second the node allocates
+// quickly, and the default (100) spent a tenth of its CPU collecting.
+const gcPercent = 400
 
 // New opens the node's store and builds its parts; Start runs it.
 func New(cfg Config) (*Node, error) {
@@ -89,6 +95,7 @@ func New(cfg Config) (*Node, error) {
 
 // Start runs the RPC server and the consensus driver.
 func (n *Node) Start() error {
+	debug.SetGCPercent(gcPercent)
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	if err := n.startNetwork(); err != nil {

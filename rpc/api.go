@@ -297,3 +297,55 @@ func (api *API) NewFinalBlocks(ctx context.Context) (*gethrpc.Subscription, erro
 }
 
 func encodeHeader(h *chain.Header) ([]byte, error) { return rlp.EncodeToBytes(h) }
+
+// BatchSubmitter is an optional Backend extension that admits many
+// transactions at once (the node recovers their signatures in parallel).
+type BatchSubmitter interface {
+	SubmitTxs(txs []*chain.Tx) []error
+}
+
+// MaxBatchTxs bounds sov_sendRawTransactions.
+const MaxBatchTxs = 1000
+
+// SubmitResult is one transaction's outcome in sov_sendRawTransactions.
+type SubmitResult struct {
+	Hash  common.Hash `json:"hash"`
+	Code  string      `json:"code,omitempty"`  // rejection code; empty when admitted
+	Error string      `json:"error,omitempty"` // what was wrong, for people
+}
+
+// SendRawTransactions submits up to MaxBatchTxs signed transactions in one
+// call — the way a bank back-end or a busy wallet server should — and
+// returns one result per transaction, in order. One bad transaction does not
+// fail the others.
+func (api *API) SendRawTransactions(raws []hexutil.Bytes) ([]SubmitResult, error) {
+	if len(raws) > MaxBatchTxs {
+		return nil, invalidParams("%d transactions, at most %d per call", len(raws), MaxBatchTxs)
+	}
+	out := make([]SubmitResult, len(raws))
+	txs := make([]*chain.Tx, 0, len(raws))
+	idx := make([]int, 0, len(raws))
+	for i, raw := range raws {
+		tx, err := chain.DecodeTx(raw)
+		if err != nil {
+			out[i] = SubmitResult{Hash: crypto.Keccak256Hash(raw), Code: chain.CodeOf(err), Error: err.Error()}
+			continue
+		}
+		out[i].Hash = tx.Hash()
+		txs, idx = append(txs, tx), append(idx, i)
+	}
+	var errs []error
+	if bs, ok := api.b.(BatchSubmitter); ok {
+		errs = bs.SubmitTxs(txs)
+	} else {
+		for _, tx := range txs {
+			errs = append(errs, api.b.SubmitTx(tx))
+		}
+	}
+	for j, err := range errs {
+		if err != nil {
+			out[idx[j]].Code, out[idx[j]].Error = chain.CodeOf(err), err.Error()
+		}
+	}
+	return out, nil
+}

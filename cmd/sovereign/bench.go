@@ -18,7 +18,7 @@ var benchCommand = &cli.Command{
 		&cli.IntFlag{Name: "accounts", Value: 1000, Usage: "distinct senders"},
 		&cli.IntFlag{Name: "txs", Value: 20000, Usage: "transfers to submit"},
 		&cli.IntFlag{Name: "rate", Value: 0, Usage: "transfers per second (0: as fast as accepted)"},
-		&cli.IntFlag{Name: "batch", Value: 50, Usage: "transactions per JSON-RPC batch"},
+		&cli.IntFlag{Name: "batch", Value: 200, Usage: "transactions per sov_sendRawTransactions call"},
 		&cli.IntFlag{Name: "workers", Value: 4, Usage: "concurrent submitters"},
 		&cli.DurationFlag{Name: "timeout", Value: 0, Usage: "how long to wait for finality (default 2m)"},
 	},

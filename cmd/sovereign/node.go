@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/ecdsa"
 	"fmt"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"strings"
 
@@ -22,6 +24,7 @@ var nodeCommand = &cli.Command{
 		&cli.StringFlag{Name: "password-file", Usage: "file holding the keystore password", EnvVars: []string{"SOV_PASSWORD_FILE"}},
 		&cli.StringFlag{Name: "hashchain.secret-file", Usage: "file holding the validator's hash-chain secret (hex)", EnvVars: []string{"SOV_HASHCHAIN_SECRET_FILE"}},
 		rpcAddrFlag,
+		&cli.StringFlag{Name: "pprof.addr", Usage: "serve Go profiles (net/http/pprof) on this host:port; off when empty", EnvVars: []string{"SOV_PPROF_ADDR"}},
 		&cli.StringSliceFlag{Name: "p2p.listen", Usage: "libp2p listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/30300 (absent: no network, a lone validator)", EnvVars: []string{"SOV_P2P_LISTEN"}},
 		&cli.StringSliceFlag{Name: "p2p.bootnodes", Usage: "peers to connect to, multiaddrs ending in /p2p/PEER_ID (comma-separated)", EnvVars: []string{"SOV_P2P_BOOTNODES"}},
 		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
@@ -59,6 +62,9 @@ func runNode(c *cli.Context) error {
 		if cfg.Webhooks, err = node.LoadWebhooks(path); err != nil {
 			return err
 		}
+	}
+	if addr := c.String("pprof.addr"); addr != "" {
+		go func() { log.Warn("pprof server stopped", "err", http.ListenAndServe(addr, nil)) }()
 	}
 	nd, err := node.New(cfg)
 	if err != nil {
