@@ -137,3 +137,9 @@ func (b backend) WaitFinal(ctx context.Context, h uint64) error {
 		}
 	}
 }
+
+// PendingNonce lets sov_getAccount report the nonce a wallet should use
+// next while earlier transactions of the account still wait in the pool.
+func (b backend) PendingNonce(addr common.Address) (uint64, bool) {
+	return b.n.pool.PendingNonce(addr)
+}

@@ -324,8 +324,8 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 	}
 	for _, dr := range ex.Dropped {
 		d.n.log.Warn("transaction left out of block", "tx", dr.Tx.Hash(), "err", dr.Err)
+		d.n.pool.Remove(dr.Tx.Hash(), dr.Err)
 	}
-	// TODO(pool.Drop) d.n.pool.Drop(ex.Dropped)
 	return b, nil
 }
 

@@ -144,3 +144,29 @@ func checkMetrics(t *testing.T, url string) {
 		}
 	}
 }
+
+// TestUnregisteredSenderIsRejected: a transaction the ledger cannot include
+// (its sender was never registered) leaves the pool with its code instead
+// of being offered to every block forever.
+func TestUnregisteredSenderIsRejected(t *testing.T) {
+	n := startNode(t, t.TempDir())
+	defer n.Close()
+	client, err := gethrpc.Dial(n.RPCURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	stranger := chain.DevKey(chain.DevSeed, "stranger", 0)
+	tx := chain.NewTx("sovereign-devnet", 0, chain.RegisterAccount{Account: chain.DevAddress(chain.DevSeed, "stranger", 1)})
+	if err := tx.Sign(stranger); err != nil {
+		t.Fatal(err)
+	}
+	var h common.Hash
+	if err := client.Call(&h, "sov_sendRawTransaction", hexutil.Bytes(tx.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, client, h, "rejected")
+	if n.Pool().Has(h) {
+		t.Fatal("the transaction is still in the pool")
+	}
+}
