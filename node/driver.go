@@ -257,7 +257,7 @@ func (d *driver) commit(c consensus.Commit) error {
 		}
 	}
 	d.n.metrics.committed(len(c.Block.Txs), rejected, time.Since(start), c.Block.Height())
-	d.n.pool.Update(ledgerView{d.n.ledger}, c.Block.Txs)
+	d.n.pool.Update(newLedgerView(d.n.ledger), c.Block.Txs)
 	d.lastFin = d.n.cfg.Clock.Now()
 	if d.propose != nil && d.propose.Height <= c.Block.Height() {
 		d.propose = nil

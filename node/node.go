@@ -75,7 +75,7 @@ func New(cfg Config) (*Node, error) {
 		store.Close()
 		return nil, err
 	}
-	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, ledgerView{ledger})
+	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, newLedgerView(ledger))
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
@@ -194,20 +194,25 @@ func (n *Node) finalSignal() <-chan struct{} {
 	return n.finalCh
 }
 
-// ledgerView is the txpool's read-only view of committed state.
-type ledgerView struct{ l *chain.Ledger }
+// ledgerView is the txpool's read-only view of committed state: one
+// working state over the committed store, so each account is read and
+// decoded once per view however often the pool asks. A new view is made
+// after every commit.
+type ledgerView struct{ st *chain.State }
+
+func newLedgerView(l *chain.Ledger) ledgerView { return ledgerView{l.State()} }
 
 func (v ledgerView) Nonce(a common.Address) uint64 {
-	acct, ok, err := v.l.Account(a)
-	if err != nil || !ok {
+	acct, ok := v.st.Account(a)
+	if !ok {
 		return 0
 	}
 	return acct.Nonce
 }
 
 func (v ledgerView) Available(a common.Address, asset string) uint64 {
-	acct, ok, err := v.l.Account(a)
-	if err != nil || !ok {
+	acct, ok := v.st.Account(a)
+	if !ok {
 		return 0
 	}
 	return acct.Balance(asset).Available
