@@ -258,11 +258,25 @@ func (api *API) Genesis() *chain.Genesis { return api.b.Genesis() }
 // sov_subscribe("newFinalBlocks") notifies the header of every block that
 // becomes final from now on.
 func (api *API) NewFinalBlocks(ctx context.Context) (*gethrpc.Subscription, error) {
+	return api.subscribeFinal(ctx, func(notify func(any) error, b *chain.Block, _ []*chain.Receipt) error {
+		h, err := header(b.Header)
+		if err != nil {
+			return err
+		}
+		return notify(h)
+	})
+}
+
+// subscribeFinal runs a WebSocket subscription that hands every block that
+// becomes final from now on, in order, to each, until the client
+// unsubscribes or each fails.
+func (api *API) subscribeFinal(ctx context.Context, each func(notify func(any) error, b *chain.Block, rs []*chain.Receipt) error) (*gethrpc.Subscription, error) {
 	notifier, ok := gethrpc.NotifierFromContext(ctx)
 	if !ok {
 		return nil, gethrpc.ErrNotificationsUnsupported
 	}
 	sub := notifier.CreateSubscription()
+	notify := func(v any) error { return notifier.Notify(sub.ID, v) }
 	next := api.b.Info().FinalHeight + 1
 	go func() {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -279,15 +293,11 @@ func (api *API) NewFinalBlocks(ctx context.Context) (*gethrpc.Subscription, erro
 				return
 			}
 			for ; next <= api.b.Info().FinalHeight; next++ {
-				b, _, _, err := api.b.BlockByNumber(next)
+				b, _, receipts, err := api.b.BlockByNumber(next)
 				if err != nil || b == nil {
 					return
 				}
-				h, err := header(b.Header)
-				if err != nil {
-					return
-				}
-				if err := notifier.Notify(sub.ID, h); err != nil {
+				if err := each(notify, b, receipts); err != nil {
 					return
 				}
 			}

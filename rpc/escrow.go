@@ -203,41 +203,15 @@ func (api *API) GetBank(addr common.Address) (*Bank, error) {
 // block that concerns the address (as a party, or as the bank concerned),
 // from the next final block on.
 func (api *API) AccountEvents(ctx context.Context, addr common.Address) (*gethrpc.Subscription, error) {
-	notifier, ok := gethrpc.NotifierFromContext(ctx)
-	if !ok {
-		return nil, gethrpc.ErrNotificationsUnsupported
-	}
-	sub := notifier.CreateSubscription()
-	next := api.b.Info().FinalHeight + 1
-	go func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-sub.Err():
-				cancel()
-			case <-ctx.Done():
+	return api.subscribeFinal(ctx, func(notify func(any) error, b *chain.Block, receipts []*chain.Receipt) error {
+		for _, n := range chain.BlockNotices(b, receipts) {
+			if !n.Event.Concerns(addr) {
+				continue
 			}
-		}()
-		for {
-			if err := api.b.WaitFinal(ctx, next); err != nil {
-				return
-			}
-			for ; next <= api.b.Info().FinalHeight; next++ {
-				b, _, receipts, err := api.b.BlockByNumber(next)
-				if err != nil || b == nil {
-					return
-				}
-				for _, n := range chain.BlockNotices(b, receipts) {
-					if !n.Event.Concerns(addr) {
-						continue
-					}
-					if err := notifier.Notify(sub.ID, api.assets.notice(n)); err != nil {
-						return
-					}
-				}
+			if err := notify(api.assets.notice(n)); err != nil {
+				return err
 			}
 		}
-	}()
-	return sub, nil
+		return nil
+	})
 }
