@@ -1,9 +1,11 @@
 package walletcmd
 
 import (
+	"context"
 	"errors"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
 	"github.com/urfave/cli/v2"
@@ -62,19 +64,13 @@ func bankFeedback(c *cli.Context) error {
 	if c.String("amount") == "" || c.String("kind") == "" || c.String("ref") == "" {
 		return errors.New("--kind, --amount and --ref are required")
 	}
-	s, err := newSender(c)
-	if err != nil {
-		return err
-	}
-	defer s.client.Close()
-	asset, err := assetOr(c, s.client)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	tx, err := s.client.Feedback(ctx, s.key, record, c.String("kind"), asset, c.String("amount"), c.String("ref"))
-	return reportSubmitted(c, s.client, tx, err)
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		asset, err := assetOr(c, s.client)
+		if err != nil {
+			return nil, err
+		}
+		return s.client.Feedback(ctx, s.key, record, c.String("kind"), asset, c.String("amount"), c.String("ref"))
+	})
 }
 
 func bankRange(c *cli.Context, bank common.Address) rpc.BankRange {

@@ -1,6 +1,7 @@
 package walletcmd
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
 	"github.com/urfave/cli/v2"
@@ -108,6 +110,20 @@ func newSender(c *cli.Context) (*sender, error) {
 	return &sender{key: key, client: client}, nil
 }
 
+// submit is the shared tail of every transaction command: unlock --from,
+// dial --rpc, build and send the transaction, report it (and --wait).
+func submit(c *cli.Context, send func(ctx context.Context, s *sender) (*chain.Tx, error), extra ...func(*txResult)) error {
+	s, err := newSender(c)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	tx, err := send(ctx, s)
+	return reportSubmitted(c, s.client, tx, err, extra...)
+}
+
 func assetOr(c *cli.Context, client *wallet.Client) (string, error) {
 	if a := c.String("asset"); a != "" {
 		return a, nil
@@ -131,19 +147,13 @@ func walletHold(c *cli.Context) error {
 			return err
 		}
 	}
-	s, err := newSender(c)
-	if err != nil {
-		return err
-	}
-	defer s.client.Close()
-	asset, err := assetOr(c, s.client)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	tx, err := s.client.Hold(ctx, s.key, to, asset, c.String("amount"), c.Duration("expires"), arbiter)
-	return reportSubmitted(c, s.client, tx, err, func(r *txResult) { id := r.Hash; r.Escrow = &id })
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		asset, err := assetOr(c, s.client)
+		if err != nil {
+			return nil, err
+		}
+		return s.client.Hold(ctx, s.key, to, asset, c.String("amount"), c.Duration("expires"), arbiter)
+	}, func(r *txResult) { id := r.Hash; r.Escrow = &id })
 }
 
 func walletRelease(c *cli.Context) error {
@@ -151,15 +161,9 @@ func walletRelease(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := newSender(c)
-	if err != nil {
-		return err
-	}
-	defer s.client.Close()
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	tx, err := s.client.Release(ctx, s.key, id, c.String("amount"))
-	return reportSubmitted(c, s.client, tx, err)
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		return s.client.Release(ctx, s.key, id, c.String("amount"))
+	})
 }
 
 func walletRefund(c *cli.Context) error {
@@ -167,15 +171,9 @@ func walletRefund(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := newSender(c)
-	if err != nil {
-		return err
-	}
-	defer s.client.Close()
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	tx, err := s.client.Refund(ctx, s.key, id)
-	return reportSubmitted(c, s.client, tx, err)
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		return s.client.Refund(ctx, s.key, id)
+	})
 }
 
 // unlockWithdrawalKey decrypts --withdrawal-key, if given.
@@ -213,19 +211,13 @@ func walletWithdraw(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := newSender(c)
-	if err != nil {
-		return err
-	}
-	defer s.client.Close()
-	asset, err := assetOr(c, s.client)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	tx, err := s.client.Withdraw(ctx, s.key, asset, c.String("amount"), []byte(c.String("payout")), wkey)
-	return reportSubmitted(c, s.client, tx, err, func(r *txResult) { id := r.Hash; r.Payout = &id })
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		asset, err := assetOr(c, s.client)
+		if err != nil {
+			return nil, err
+		}
+		return s.client.Withdraw(ctx, s.key, asset, c.String("amount"), []byte(c.String("payout")), wkey)
+	}, func(r *txResult) { id := r.Hash; r.Payout = &id })
 }
 
 func walletSetWithdrawalKey(c *cli.Context) error {
@@ -237,15 +229,9 @@ func walletSetWithdrawalKey(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := newSender(c)
-	if err != nil {
-		return err
-	}
-	defer s.client.Close()
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	tx, err := s.client.SetWithdrawalKey(ctx, s.key, key, current)
-	return reportSubmitted(c, s.client, tx, err)
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		return s.client.SetWithdrawalKey(ctx, s.key, key, current)
+	})
 }
 
 func walletEscrow(c *cli.Context) error {

@@ -1,6 +1,7 @@
 package walletcmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -193,25 +194,13 @@ func walletTransfer(c *cli.Context) error {
 	if c.String("amount") == "" {
 		return errors.New("--amount is required, e.g. --amount 12.34")
 	}
-	_, key, err := unlock(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	asset := c.String("asset")
-	if asset == "" {
-		if asset, err = client.DefaultAsset(ctx); err != nil {
-			return err
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		asset, err := assetOr(c, s.client)
+		if err != nil {
+			return nil, err
 		}
-	}
-	tx, err := client.Transfer(ctx, key, to, asset, c.String("amount"))
-	return reportSubmitted(c, client, tx, err)
+		return s.client.Transfer(ctx, s.key, to, asset, c.String("amount"))
+	})
 }
 
 // reportSubmitted prints a submitted transaction's hash (text) or result
