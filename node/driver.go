@@ -281,6 +281,12 @@ func (d *driver) maybePropose() error {
 	}
 	d.propose = nil
 	b, err := d.build(req, now)
+	if errors.Is(err, errRevealsSpent) {
+		// This validator can no longer produce blocks; the others can, and
+		// the round moves on to the next holder after the propose timeout.
+		d.n.log.Error("cannot propose: hash chain spent; the validator needs a new hash chain", "height", req.Height, "round", req.Round)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -305,6 +311,10 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 	vstate, ok := l.State().Validator(*d.n.self)
 	if !ok {
 		return nil, fmt.Errorf("no reveal state for %s", *d.n.self)
+	}
+	d.n.metrics.revealsLeft.Set(float64(d.chain.Length()) - float64(vstate.Reveals))
+	if vstate.Reveals >= d.chain.Length() {
+		return nil, errRevealsSpent
 	}
 	reveal, err := d.chain.Reveal(vstate.Reveals + 1)
 	if err != nil {
@@ -342,6 +352,9 @@ func (d *driver) Status() consensus.Status {
 	defer d.statusMu.RUnlock()
 	return d.status
 }
+
+// errRevealsSpent: every reveal of this validator's hash chain is used.
+var errRevealsSpent = errors.New("hash chain spent")
 
 // keySigner signs consensus messages with the validator key.
 type keySigner struct {

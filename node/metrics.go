@@ -18,6 +18,7 @@ type metrics struct {
 	commitSeconds prometheus.Histogram
 	blockTxs      prometheus.Histogram
 	round         prometheus.Gauge
+	revealsLeft   prometheus.Gauge
 	poolTxs       prometheus.GaugeFunc
 	peers         prometheus.GaugeFunc
 }
@@ -33,12 +34,14 @@ func newMetrics(n *Node) *metrics {
 		blockTxs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sovereign_block_transactions", Help: "Transactions per final block.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
 		round: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sovereign_consensus_round", Help: "Current consensus round (above 0 means a key holder was silent)."}),
+		revealsLeft: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sovereign_hashchain_reveals_left",
+			Help: "Reveals left in this validator's hash chain (as of its last proposal); at 0 it can no longer produce blocks."}),
 		poolTxs: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sovereign_txpool_transactions", Help: "Transactions waiting in the pool."},
 			func() float64 { return float64(n.pool.Len()) }),
 		peers: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sovereign_p2p_peers", Help: "Connected peers."},
 			func() float64 { return float64(n.peerCount()) }),
 	}
-	m.reg.MustRegister(m.finalHeight, m.finalTxs, m.rejectedTxs, m.commitSeconds, m.blockTxs, m.round, m.poolTxs, m.peers,
+	m.reg.MustRegister(m.finalHeight, m.finalTxs, m.rejectedTxs, m.commitSeconds, m.blockTxs, m.round, m.revealsLeft, m.poolTxs, m.peers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
