@@ -166,8 +166,14 @@ type BankInfo struct {
 // published, which its next reveal must hash to.
 type ValidatorState struct {
 	LastReveal common.Hash
-	Reveals    uint64 // how many reveals it has published
+	Reveals    uint64      // how many reveals of its current chain it has published
+	Length     uint64      // reveals in its current chain; when all are used the next chain takes over
+	NextTip    common.Hash `rlp:"optional"` // tip of the next chain, committed in advance (zero: none yet)
+	NextLength uint64      `rlp:"optional"`
 }
+
+// Spent reports whether every reveal of the current chain is used.
+func (v *ValidatorState) Spent() bool { return v.Reveals >= v.Length }
 
 // State keys. The flat store and the state commitment use the same keys; the
 // commitment's trie path is Keccak-256 of the key, so proofs are for

@@ -22,6 +22,7 @@ const (
 	TxWithdraw        TxType = 9
 	TxFeedback        TxType = 10
 	TxEvidence        TxType = 11
+	TxCommitHashChain TxType = 12
 )
 
 // Body is a transaction's typed payload.
@@ -135,6 +136,7 @@ var txTypeNames = map[TxType]string{
 	TxWithdraw:        "withdraw",
 	TxFeedback:        "feedback",
 	TxEvidence:        "evidence",
+	TxCommitHashChain: "commit_hash_chain",
 }
 
 // maxSigs is how many signatures a transaction of type t may carry: the
@@ -178,6 +180,8 @@ func newBody(t TxType) Body {
 		return new(Feedback)
 	case TxEvidence:
 		return new(Evidence)
+	case TxCommitHashChain:
+		return new(CommitHashChain)
 	}
 	return nil
 }
@@ -218,6 +222,8 @@ func derefBody(b Body) Body {
 	case *Feedback:
 		return *v
 	case *Evidence:
+		return *v
+	case *CommitHashChain:
 		return *v
 	}
 	return b

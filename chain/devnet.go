@@ -81,10 +81,11 @@ func DevGenesis(n int) *Genesis {
 func DevValidator(i int) GenesisValidator {
 	hc := NewHashChain(DevHashChainSecret(DevSeed, i), DefaultHashChainLength)
 	return GenesisValidator{
-		Address:   DevAddress(DevSeed, "validator", i),
-		Name:      fmt.Sprintf("validator-%d", i),
-		Power:     1,
-		RevealTip: hc.Tip(),
+		Address:      DevAddress(DevSeed, "validator", i),
+		Name:         fmt.Sprintf("validator-%d", i),
+		Power:        1,
+		RevealTip:    hc.Tip(),
+		RevealLength: hc.Length(),
 	}
 }
 

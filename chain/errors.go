@@ -50,6 +50,8 @@ var (
 	ErrFeedbackMismatch      = &RejectError{"feedback_mismatch"}
 	ErrBadEvidence           = &RejectError{"bad_evidence"}
 	ErrEvidenceKnown         = &RejectError{"evidence_known"}
+	ErrNotValidator          = &RejectError{"not_validator"}
+	ErrHashChainPending      = &RejectError{"hash_chain_pending"}
 )
 
 // AllRejectCodes lists every rejection so docs and tests can enumerate them.
@@ -61,7 +63,7 @@ var AllRejectCodes = []*RejectError{
 	ErrSenderLimit, ErrUnderpricedReplace,
 	ErrEscrowNotFound, ErrEscrowNotOpen, ErrAmountExceedsHold, ErrBadExpiry,
 	ErrBadArbiter, ErrHoldFeedbackRequired, ErrProtectionPeriod,
-	ErrWithdrawalKeyRequired, ErrFeedbackMismatch, ErrBadEvidence, ErrEvidenceKnown,
+	ErrWithdrawalKeyRequired, ErrFeedbackMismatch, ErrBadEvidence, ErrEvidenceKnown, ErrNotValidator, ErrHashChainPending,
 }
 
 // CodeOf returns the rejection code carried by err, or "" when err is nil,

@@ -79,11 +79,24 @@ func checkReveal(st *State, proposer common.Address, reveal common.Hash) error {
 	if !ok {
 		return fmt.Errorf("proposer %s has no reveal state", proposer)
 	}
-	if keccak(reveal[:]) != vstate.LastReveal {
-		return fmt.Errorf("reveal %s does not hash to %s's last reveal %s", reveal, proposer, vstate.LastReveal)
+	switch {
+	case !vstate.Spent():
+		if keccak(reveal[:]) != vstate.LastReveal {
+			return fmt.Errorf("reveal %s does not hash to %s's last reveal %s", reveal, proposer, vstate.LastReveal)
+		}
+		vstate.Reveals++
+	case vstate.NextTip == (common.Hash{}):
+		return fmt.Errorf("%s's hash chain is spent and it committed no next chain", proposer)
+	default:
+		// The current chain is spent: the first reveal of the committed next
+		// chain is the only valid one, so the switch gives no choice either.
+		if keccak(reveal[:]) != vstate.NextTip {
+			return fmt.Errorf("reveal %s does not hash to %s's next chain tip %s", reveal, proposer, vstate.NextTip)
+		}
+		vstate.Reveals, vstate.Length = 1, vstate.NextLength
+		vstate.NextTip, vstate.NextLength = common.Hash{}, 0
 	}
 	vstate.LastReveal = reveal
-	vstate.Reveals++
 	st.SetValidator(proposer, vstate)
 	st.SetSeed(NextSeed(st.Seed(), reveal))
 	return nil

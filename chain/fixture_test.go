@@ -39,7 +39,7 @@ func testGenesis(customers int, hc *HashChain) *Genesis {
 			{Symbol: "CNY", Decimals: 2, Issuers: []common.Address{bankA, bankB}},
 			{Symbol: "USD", Decimals: 2, Issuers: []common.Address{bankB}},
 		},
-		Validators: []GenesisValidator{{Address: DevAddress(testSeed, "validator", 0), Power: 1, RevealTip: hc.Tip()}},
+		Validators: []GenesisValidator{{Address: DevAddress(testSeed, "validator", 0), Power: 1, RevealTip: hc.Tip(), RevealLength: hc.Length()}},
 	}
 	for i := 0; i < customers; i++ {
 		bank := bankA
@@ -117,12 +117,26 @@ func (f *fixture) template() BlockTemplate {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	return f.templateWith(reveal)
+}
+
+// templateWith is the next block's template with a given reveal.
+func (f *fixture) templateWith(reveal common.Hash) BlockTemplate {
 	f.now += 1000
 	var lc *Certificate
 	if h := f.ledger.Head(); h.Height > 0 {
 		lc = f.certificate(h.Hash(), h.Height, h.Round)
 	}
 	return BlockTemplate{Time: f.now, Proposer: addr(f.validator), Reveal: reveal, LastCommit: lc}
+}
+
+// commitBlock builds and commits a block from a template.
+func (f *fixture) commitBlock(tmpl BlockTemplate, txs ...*Tx) (*Block, *Execution, error) {
+	b, ex, err := f.ledger.Build(tmpl, txs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, ex, f.ledger.Commit(b, f.certificate(b.Hash(), b.Height(), b.Header.Round))
 }
 
 func (f *fixture) certificate(hash common.Hash, height uint64, round uint32) *Certificate {
@@ -136,11 +150,8 @@ func (f *fixture) certificate(hash common.Hash, height uint64, round uint32) *Ce
 // block builds and commits a block of txs, returning it and its execution.
 func (f *fixture) block(txs ...*Tx) (*Block, *Execution) {
 	f.t.Helper()
-	b, ex, err := f.ledger.Build(f.template(), txs)
+	b, ex, err := f.commitBlock(f.template(), txs...)
 	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.ledger.Commit(b, f.certificate(b.Hash(), b.Height(), b.Header.Round)); err != nil {
 		f.t.Fatal(err)
 	}
 	return b, ex

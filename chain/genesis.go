@@ -72,6 +72,10 @@ type GenesisValidator struct {
 	Name      string         `json:"name,omitempty"`
 	Power     uint64         `json:"power"`
 	RevealTip common.Hash    `json:"reveal_tip"`
+	// RevealLength is how many reveals the chain behind RevealTip holds.
+	// Before they run out the validator commits its next chain's tip
+	// (a commit_hash_chain transaction) and the chain switches to it.
+	RevealLength uint64 `json:"reveal_length"`
 }
 
 // GenesisAccount is a pre-registered account with opening balances given as
@@ -260,6 +264,9 @@ func (g *Genesis) Validate() error {
 		vals[v.Address] = true
 		if v.Power == 0 {
 			fail(f+".power", "must be positive")
+		}
+		if v.RevealLength == 0 {
+			fail(f+".reveal_length", "must be positive")
 		}
 		if v.RevealTip == (common.Hash{}) {
 			fail(f+".reveal_tip", "missing")

@@ -39,7 +39,7 @@ func (g *Genesis) GenesisChanges() ([]Change, error) {
 		st.SetAsset(supply[a.Symbol])
 	}
 	for _, v := range g.Validators {
-		st.SetValidator(v.Address, &ValidatorState{LastReveal: v.RevealTip})
+		st.SetValidator(v.Address, &ValidatorState{LastReveal: v.RevealTip, Length: v.RevealLength})
 		// A validator has an account (no servicing bank) so that it can
 		// sign transactions of its own: evidence now, governance later.
 		if _, ok := st.Account(v.Address); !ok {

@@ -37,6 +37,8 @@ func applyBody(st *State, c txContext, body Body) error {
 		return applyFeedback(st, c, b)
 	case Evidence:
 		return applyEvidence(st, c, b)
+	case CommitHashChain:
+		return applyCommitHashChain(st, c, b)
 	}
 	return reject(ErrUnknownType, "%T", body)
 }

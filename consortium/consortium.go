@@ -104,7 +104,7 @@ func New(cfg Config) (*Result, error) {
 			return nil, err
 		}
 		tip := chain.NewHashChain(secret, cfg.HashChainLength).Tip()
-		g.Validators = append(g.Validators, chain.GenesisValidator{Address: addr, Name: fmt.Sprintf("validator-%d", i), Power: 1, RevealTip: tip})
+		g.Validators = append(g.Validators, chain.GenesisValidator{Address: addr, Name: fmt.Sprintf("validator-%d", i), Power: 1, RevealTip: tip, RevealLength: cfg.HashChainLength})
 		res.Files = append(res.Files, keyPath, secretPath)
 	}
 	if err := g.Validate(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 type driver struct {
 	n        *Node
 	m        *consensus.Machine
-	chain    *chain.HashChain // nil for observers
+	chains   *hashChains // nil for observers
+	own      *ownTxs
 	propose  *consensus.ProposeRequest
 	lastFin  time.Time // when the last block became final here
 	evidence evidenceSubmitter
@@ -32,15 +34,20 @@ type driver struct {
 }
 
 func newDriver(n *Node) (*driver, error) {
-	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), evidence: evidenceSubmitter{n: n, submitted: map[string]bool{}}}
+	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), own: &ownTxs{n: n}}
+	d.evidence = evidenceSubmitter{n: n, own: d.own, submitted: map[string]bool{}}
 	var signer consensus.Signer
 	if n.self != nil {
 		signer = keySigner{key: n.cfg.Key, addr: *n.self}
-		d.chain = chain.NewHashChain(n.cfg.HashChainSecret, n.cfg.HashChainLength)
+		chains, err := loadHashChains(filepath.Join(n.cfg.DataDir, "hashchains"), n.cfg.HashChainSecret, n.cfg.HashChainLength)
+		if err != nil {
+			return nil, err
+		}
 		v, _ := n.ledger.Validators().Get(*n.self)
-		if d.chain.Tip() != v.RevealTip {
+		if chains.byTip[v.RevealTip] == nil {
 			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in genesis", *n.self)
 		}
+		d.chains = chains
 	}
 	start, err := d.startState()
 	if err != nil {
@@ -257,6 +264,11 @@ func (d *driver) commit(c consensus.Commit) error {
 		}
 	}
 	d.n.metrics.committed(len(c.Block.Txs), rejected, time.Since(start), c.Block.Height())
+	if d.chains != nil {
+		if err := d.rotateHashChain(); err != nil {
+			return err
+		}
+	}
 	d.n.pool.Update(newLedgerView(d.n.ledger), c.Block.Txs)
 	d.lastFin = d.n.cfg.Clock.Now()
 	if d.propose != nil && d.propose.Height <= c.Block.Height() {
@@ -312,11 +324,7 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 	if !ok {
 		return nil, fmt.Errorf("no reveal state for %s", *d.n.self)
 	}
-	d.n.metrics.revealsLeft.Set(float64(d.chain.Length()) - float64(vstate.Reveals))
-	if vstate.Reveals >= d.chain.Length() {
-		return nil, errRevealsSpent
-	}
-	reveal, err := d.chain.Reveal(vstate.Reveals + 1)
+	reveal, err := d.chains.reveal(vstate)
 	if err != nil {
 		return nil, fmt.Errorf("next reveal: %w", err)
 	}
@@ -351,6 +359,36 @@ func (d *driver) Status() consensus.Status {
 	d.statusMu.RLock()
 	defer d.statusMu.RUnlock()
 	return d.status
+}
+
+// rotateHashChain commits this validator's next hash chain, once a quarter
+// of the current one is left, from its own account; until that transaction
+// is final it is re-sent if the pool dropped it.
+func (d *driver) rotateHashChain() error {
+	v, ok := d.n.ledger.State().Validator(*d.n.self)
+	if !ok {
+		return nil
+	}
+	d.n.metrics.revealsLeft.Set(float64(v.Length) - float64(min(v.Reveals, v.Length)))
+	if !needsNext(v) {
+		d.chains.pending = common.Hash{}
+		return nil
+	}
+	if p := d.chains.pending; p != (common.Hash{}) && d.n.pool.Has(p) {
+		return nil // on its way
+	}
+	next, err := d.chains.generate(d.n.cfg.HashChainLength)
+	if err != nil {
+		return err
+	}
+	hash, err := d.own.send(chain.CommitHashChain{Tip: next.Tip(), Length: next.Length()})
+	if err != nil {
+		d.n.log.Warn("hash-chain commitment refused; will retry", "err", err)
+		return nil
+	}
+	d.chains.pending = hash
+	d.n.log.Info("committed next hash chain", "tip", next.Tip(), "reveals_left", v.Length-min(v.Reveals, v.Length), "tx", hash)
+	return nil
 }
 
 // errRevealsSpent: every reveal of this validator's hash chain is used.

@@ -60,7 +60,7 @@ func Genesis() (*chain.Genesis, Keys) {
 			{Symbol: "JPY", Decimals: 0, Issuers: []common.Address{bank}},
 		},
 		Banks:      []chain.GenesisBank{{Address: bank, Name: "Test Bank"}},
-		Validators: []chain.GenesisValidator{{Address: Addr(k.Validator), Name: "v0", Power: 1, RevealTip: crypto.Keccak256Hash([]byte("tip"))}},
+		Validators: []chain.GenesisValidator{{Address: Addr(k.Validator), Name: "v0", Power: 1, RevealTip: crypto.Keccak256Hash([]byte("tip")), RevealLength: 1 << 20}},
 		Accounts: []chain.GenesisAccount{
 			{Address: Addr(k.Alice), Bank: bank, Name: "alice", Balances: map[string]string{"CNY": "100.00"}},
 			{Address: Addr(k.Bob), Bank: bank, Name: "bob"},
