@@ -2,10 +2,9 @@ package walletcmd
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"errors"
 
-	"github.com/sovereign-ledger/sovereign/wallet"
+	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,19 +47,9 @@ func bankRegister(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	_, key, err := unlock(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	tx, err := client.RegisterAccount(ctx, key, account)
-	return reportSubmitted(c, client, tx, err)
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		return s.client.RegisterAccount(ctx, s.key, account)
+	})
 }
 
 func bankMint(c *cli.Context) error {
@@ -68,48 +57,28 @@ func bankMint(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return bankAmount(c, func(s *amountTx) error {
-		tx, err := s.client.Mint(s.ctx, s.key, to, s.asset, c.String("amount"))
-		return reportSubmitted(c, s.client, tx, err)
+	return submitAmount(c, func(ctx context.Context, s *sender, asset string) (*chain.Tx, error) {
+		return s.client.Mint(ctx, s.key, to, asset, c.String("amount"))
 	})
 }
 
 func bankBurn(c *cli.Context) error {
-	return bankAmount(c, func(s *amountTx) error {
-		tx, err := s.client.Burn(s.ctx, s.key, s.asset, c.String("amount"))
-		return reportSubmitted(c, s.client, tx, err)
+	return submitAmount(c, func(ctx context.Context, s *sender, asset string) (*chain.Tx, error) {
+		return s.client.Burn(ctx, s.key, asset, c.String("amount"))
 	})
 }
 
-// bankAmount does the shared setup of amount-carrying bank transactions.
-func bankAmount(c *cli.Context, send func(*amountTx) error) error {
+// submitAmount is submit for amount-carrying transactions: --amount is
+// required and --asset defaults to the chain's first asset.
+func submitAmount(c *cli.Context, send func(ctx context.Context, s *sender, asset string) (*chain.Tx, error)) error {
 	if c.String("amount") == "" {
 		return errors.New("--amount is required, e.g. --amount 12.34")
 	}
-	_, key, err := unlock(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	asset := c.String("asset")
-	if asset == "" {
-		if asset, err = client.DefaultAsset(ctx); err != nil {
-			return err
+	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+		asset, err := assetOr(c, s.client)
+		if err != nil {
+			return nil, err
 		}
-	}
-	return send(&amountTx{ctx: ctx, client: client, key: key, asset: asset})
-}
-
-// amountTx is what an amount-carrying command has ready before it sends.
-type amountTx struct {
-	ctx    context.Context
-	client *wallet.Client
-	key    *ecdsa.PrivateKey
-	asset  string
+		return send(ctx, s, asset)
+	})
 }

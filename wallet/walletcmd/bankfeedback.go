@@ -96,13 +96,11 @@ func bankPayouts(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
+	ctx, client, done, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	list, err := client.Payouts(ctx, bankRange(c, bank))
 	if err != nil {
 		return err
@@ -131,13 +129,11 @@ func bankReconcile(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
+	ctx, client, done, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	rep, err := client.Reconciliation(ctx, bankRange(c, bank))
 	if err != nil {
 		return err

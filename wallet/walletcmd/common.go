@@ -25,6 +25,17 @@ func dial(c *cli.Context) (*wallet.Client, error) {
 	return wallet.DialContext(c.Context, url)
 }
 
+// connect dials --rpc under the command's --timeout; done releases both.
+func connect(c *cli.Context) (context.Context, *wallet.Client, func(), error) {
+	ctx, cancel := withTimeout(c)
+	client, err := dial(c)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return ctx, client, func() { client.Close(); cancel() }, nil
+}
+
 // withTimeout bounds a command by --timeout when it has one.
 func withTimeout(c *cli.Context) (context.Context, context.CancelFunc) {
 	if d := c.Duration("timeout"); d > 0 {

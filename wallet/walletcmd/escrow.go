@@ -242,13 +242,11 @@ func walletEscrow(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
+	ctx, client, done, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	e, err := client.Escrow(ctx, id)
 	if err != nil {
 		return err

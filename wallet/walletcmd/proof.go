@@ -33,13 +33,11 @@ func walletProof(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
+	ctx, client, done, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 
 	trust, source, err := trustedGenesis(ctx, c, client)
 	if err != nil {

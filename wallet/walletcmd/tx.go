@@ -37,13 +37,11 @@ func txStatus(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
+	ctx, client, done, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	var tx *rpc.Transaction
 	if c.Bool("wait") {
 		tx, err = client.WaitFinal(ctx, hash)
@@ -103,13 +101,11 @@ func txSend(c *cli.Context) error {
 	if err != nil {
 		return errors.New("RAWHEX is not hex")
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
+	ctx, client, done, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	hash, err := client.SendRawTransaction(ctx, raw)
 	if err != nil {
 		return rejected(err)

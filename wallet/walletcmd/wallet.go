@@ -152,13 +152,11 @@ func walletBalance(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	client, err := dial(c)
+	ctx, client, done, err := connect(c)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer done()
 	asset := c.String("asset")
 	if asset == "" {
 		if asset, err = client.DefaultAsset(ctx); err != nil {
