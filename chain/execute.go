@@ -3,7 +3,7 @@ package chain
 import (
 	"fmt"
 	"runtime"
-	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -53,22 +53,49 @@ func ApplyTx(st *State, chainID string, tx *Tx) (*Receipt, error) {
 // RecoverSigners recovers every transaction's signers across all cores.
 // Transactions recovered before (by the txpool) cost nothing here: the
 // result is cached in the *Tx.
-func RecoverSigners(txs []*Tx) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(txs)/64+1 {
-		workers = len(txs)/64 + 1
-	}
-	var wg sync.WaitGroup
+func RecoverSigners(txs []*Tx) { recoverAhead(txs).wait(len(txs) - 1) }
+
+// signerRecovery recovers a block's signers in the background, in order,
+// so that applying transaction i can start as soon as i is recovered instead
+// of after the whole block: the ledger rules then run while the other cores
+// still recover, and the block costs about the recovery alone.
+type signerRecovery struct {
+	txs  []*Tx
+	next atomic.Int64 // next index to claim
+	done []atomic.Bool
+}
+
+func recoverAhead(txs []*Tx) *signerRecovery {
+	r := &signerRecovery{txs: txs, done: make([]atomic.Bool, len(txs))}
+	workers := min(runtime.GOMAXPROCS(0), len(txs)/64+1)
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(txs); i += workers {
-				_, _ = txs[i].Signers() // errors surface again, cached, in ApplyTx
-			}
-		}(w)
+		go r.work()
 	}
-	wg.Wait()
+	return r
+}
+
+func (r *signerRecovery) work() {
+	for {
+		i := int(r.next.Add(1) - 1)
+		if i >= len(r.txs) {
+			return
+		}
+		_, _ = r.txs[i].Signers() // errors surface again, cached, in ApplyTx
+		r.done[i].Store(true)
+	}
+}
+
+// wait returns once transactions 0..i are recovered, helping with the work
+// rather than idling.
+func (r *signerRecovery) wait(i int) {
+	for i >= 0 && i < len(r.done) && !r.done[i].Load() {
+		if j := int(r.next.Add(1) - 1); j < len(r.txs) {
+			_, _ = r.txs[j].Signers()
+			r.done[j].Store(true)
+		} else {
+			runtime.Gosched()
+		}
+	}
 }
 
 // checkReveal verifies the proposer's hash-chain reveal against the last one

@@ -72,12 +72,13 @@ func (l *Ledger) run(b *Block, building bool) (*Execution, error) {
 		return nil, err
 	}
 	blockEvents := st.takeEvents()
-	RecoverSigners(b.Txs)
+	recovery := recoverAhead(b.Txs)
 	ex := &Execution{Block: b, parent: parent.Hash(), Receipts: make([]*Receipt, 0, len(b.Txs))}
 	kept := b.Txs[:0:0]
 	size := 0
 	p := l.genesis.Params
 	for i, tx := range b.Txs {
+		recovery.wait(i)
 		if len(kept) >= p.BlockMaxTxs || size+tx.Size() > p.BlockMaxBytes {
 			if building {
 				break
