@@ -25,6 +25,7 @@ type driver struct {
 	m        *consensus.Machine
 	chains   *hashChains // nil for observers
 	own      *ownTxs
+	wasIdle  bool
 	propose  *consensus.ProposeRequest
 	lastFin  time.Time // when the last block became final here
 	evidence evidenceSubmitter
@@ -148,7 +149,12 @@ func (d *driver) idle() bool {
 	if st.Round != 0 || st.Step != consensus.StepPropose || d.n.pool.Executable() > 0 {
 		return false
 	}
-	return d.n.cfg.Clock.Now().Sub(d.lastFin) < d.n.cfg.Genesis.Params.EmptyBlockInterval.Std()
+	idle := d.n.cfg.Clock.Now().Sub(d.lastFin) < d.n.cfg.Genesis.Params.EmptyBlockInterval.Std()
+	if idle && !d.wasIdle {
+		d.n.log.Debug("idle: holding the consensus clock until transactions or the empty-block interval", "height", st.Height, "pool", d.n.pool.Len())
+	}
+	d.wasIdle = idle
+	return idle
 }
 
 // receive feeds a validated peer message to the pool or the core.
@@ -349,6 +355,9 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 
 func (d *driver) snapshot() {
 	s := d.m.Status()
+	if prev := d.Status(); s.Round != prev.Round && s.Height == prev.Height {
+		d.n.log.Info("round change: the key holder was silent or its block refused", "height", s.Height, "round", s.Round, "holder", s.Holder)
+	}
 	d.n.metrics.round.Set(float64(s.Round))
 	d.statusMu.Lock()
 	d.status = s
