@@ -21,14 +21,17 @@ import (
 // commit final blocks, send messages, then Advance. It is the only goroutine
 // that touches the core.
 type driver struct {
-	n        *Node
-	m        *consensus.Machine
-	chains   *hashChains // nil for observers
-	own      *ownTxs
-	wasIdle  bool
-	propose  *consensus.ProposeRequest
-	lastFin  time.Time // when the last block became final here
-	evidence evidenceSubmitter
+	n       *Node
+	m       *consensus.Machine
+	chains  *hashChains // nil for observers
+	own     *ownTxs
+	wasIdle bool
+
+	heightStart time.Time // when this node entered the current height
+	heightTicks uint64
+	propose     *consensus.ProposeRequest
+	lastFin     time.Time // when the last block became final here
+	evidence    evidenceSubmitter
 
 	statusMu sync.RWMutex
 	status   consensus.Status
@@ -59,11 +62,7 @@ func newDriver(n *Node) (*driver, error) {
 		Validators: n.ledger.Validators(),
 		Signer:     signer,
 		App:        blockValidator{n},
-		// The holder may wait up to the empty-block interval for
-		// transactions, so the others must wait longer than that for its
-		// proposal before they move to the next holder.
-		Recover:      n.sigs.Recover,
-		ProposeTicks: int(n.cfg.Genesis.Params.EmptyBlockInterval.Std()/n.cfg.Tick) + consensus.DefaultProposeTicks,
+		Recover:    n.sigs.Recover,
 	}, start)
 	if err != nil {
 		return nil, fmt.Errorf("start consensus: %w", err)
@@ -355,8 +354,13 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 
 func (d *driver) snapshot() {
 	s := d.m.Status()
-	if prev := d.Status(); s.Round != prev.Round && s.Height == prev.Height {
-		d.n.log.Info("round change: the key holder was silent or its block refused", "height", s.Height, "round", s.Round, "holder", s.Holder)
+	prev := d.Status()
+	if s.Height != prev.Height {
+		d.heightStart, d.heightTicks = time.Now(), s.Ticks
+	}
+	if s.Round != prev.Round && s.Height == prev.Height {
+		d.n.log.Info("round change: the key holder was silent or its block refused", "height", s.Height, "round", s.Round, "holder", s.Holder,
+			"ticks", s.Ticks-d.heightTicks, "after", time.Since(d.heightStart))
 	}
 	d.n.metrics.round.Set(float64(s.Round))
 	d.statusMu.Lock()

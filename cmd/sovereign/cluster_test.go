@@ -252,8 +252,9 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The design bound is 1.5 s (one propose timeout of 0.5 s plus a round
-	// of votes); the test allows twice that on a loaded 2-core machine.
-	if firstFinal > 3*time.Second {
+	// of votes; 0.4–0.8 s measured); the test leaves headroom for a 2-core
+	// machine running the rest of the suite at the same time.
+	if firstFinal > 2500*time.Millisecond {
 		t.Errorf("after the key holder was killed the next block took %s to become final", firstFinal)
 	}
 	c.waitHeight(ci.FinalHeight+2, 15*time.Second, live...)
