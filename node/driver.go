@@ -292,8 +292,11 @@ func (d *driver) maybePropose() error {
 		return nil
 	}
 	now := d.n.cfg.Clock.Now()
-	idle := now.Sub(d.lastFin) >= d.n.cfg.Genesis.Params.EmptyBlockInterval.Std()
-	if d.n.pool.Executable() == 0 && !idle {
+	// Round 0 may wait for transactions (the others hold their clocks
+	// while they have none either); a later round means some validator's
+	// timeout already ran out, so the block is due now.
+	due := req.Round > 0 || now.Sub(d.lastFin) >= d.n.cfg.Genesis.Params.EmptyBlockInterval.Std()
+	if d.n.pool.Executable() == 0 && !due {
 		return nil
 	}
 	d.propose = nil
