@@ -183,9 +183,8 @@ func TestEscrowSeedFlow(t *testing.T) {
 	final(c.SetWithdrawalKey(ctx, bob, addrOf(wkey), nil))
 	all := "1000100.00" // everything, once the released 100.00 unlocks
 	refused("withdrawal_key_required")(c.Withdraw(ctx, bob, "CNY", "1.00", []byte("x"), nil))
-	// the pool counts available funds only, so it refuses at admission
-	// (the ledger's own code for this is protection_period: chain tests)
-	refused("insufficient_funds")(c.Withdraw(ctx, bob, "CNY", all, []byte("x"), wkey))
+	// the pool refuses it at admission with the ledger's own code
+	refused("protection_period")(c.Withdraw(ctx, bob, "CNY", all, []byte("x"), wkey))
 	for {
 		head, err := c.BlockByNumber(ctx, rpc.Latest, false)
 		if err != nil {

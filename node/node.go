@@ -210,6 +210,14 @@ func (v ledgerView) Nonce(a common.Address) uint64 {
 	return acct.Nonce
 }
 
+func (v ledgerView) Locked(a common.Address, asset string) uint64 {
+	acct, ok := v.st.Account(a)
+	if !ok {
+		return 0
+	}
+	return acct.Balance(asset).Locked
+}
+
 func (v ledgerView) Available(a common.Address, asset string) uint64 {
 	acct, ok := v.st.Account(a)
 	if !ok {

@@ -94,6 +94,13 @@ func fits(queued, amount, avail uint64) bool {
 	return carry == 0 && sum <= avail
 }
 
+func saturatingAdd(a, b uint64) uint64 {
+	if sum, carry := bits.Add64(a, b, 0); carry == 0 {
+		return sum
+	}
+	return ^uint64(0)
+}
+
 // insert puts e at index i (from find) and extends the executable run.
 func (a *account) insert(i int, e *entry) {
 	a.txs = append(a.txs, nil)

@@ -203,7 +203,11 @@ func (p *Pool) admit(tx *chain.Tx, v *verified) error {
 	if amount > 0 {
 		queued, avail := a.debited(asset), p.state.Available(v.sender, asset)
 		if !fits(queued, amount, avail) {
-			return fmt.Errorf("debit %d %s with %d queued exceeds available %d: %w", amount, asset, queued, avail, chain.ErrInsufficientFunds)
+			code := chain.ErrInsufficientFunds
+			if lv, ok := p.state.(LockedView); ok && fits(queued, amount, saturatingAdd(avail, lv.Locked(v.sender, asset))) {
+				code = chain.ErrProtectionPeriod
+			}
+			return fmt.Errorf("debit %d %s with %d queued exceeds available %d: %w", amount, asset, queued, avail, code)
 		}
 	}
 	if len(p.all) >= p.cfg.MaxTxs && (nonce != a.nextNonce() || !p.evictFor(a)) {

@@ -19,6 +19,14 @@ type StateView interface {
 	Available(addr common.Address, asset string) uint64
 }
 
+// LockedView is an optional StateView extension: funds released to addr
+// but still inside their protection period. With it the pool refuses an
+// overdraft those funds would have covered with the ledger's own code,
+// protection_period, instead of insufficient_funds.
+type LockedView interface {
+	Locked(addr common.Address, asset string) uint64
+}
+
 // Config bounds the pool. Zero fields take their defaults.
 type Config struct {
 	MaxTxs        int    // total transactions held; default 100_000

@@ -3,6 +3,8 @@ package txpool
 import (
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/sovereign-ledger/sovereign/chain"
 )
 
@@ -31,4 +33,28 @@ func TestRemoveDropsLaterNonces(t *testing.T) {
 		t.Fatalf("pending nonce %d after remove, want 1", n)
 	}
 	checkInvariants(t, p)
+}
+
+// lockedState adds funds inside their protection period to a fakeState.
+type lockedState struct {
+	*fakeState
+	locked uint64
+}
+
+func (s lockedState) Locked(common.Address, string) uint64 { return s.locked }
+
+// TestLockedFundsAnswerProtectionPeriod: an overdraft that funds still in
+// their protection period would have covered is refused with the ledger's
+// own code; one they would not have covered stays insufficient_funds.
+func TestLockedFundsAnswerProtectionPeriod(t *testing.T) {
+	s := newSigner(t)
+	p := New(Config{}, testChain, lockedState{newState().set(s.addr, "CNY", 10), 50})
+	errs := p.Add([]*chain.Tx{s.transfer(t, 0, 40)})
+	if chain.CodeOf(errs[0]) != "protection_period" {
+		t.Fatalf("covered by locked funds: %v, want protection_period", errs[0])
+	}
+	errs = p.Add([]*chain.Tx{s.transfer(t, 0, 100)})
+	if chain.CodeOf(errs[0]) != "insufficient_funds" {
+		t.Fatalf("beyond locked funds too: %v, want insufficient_funds", errs[0])
+	}
 }
