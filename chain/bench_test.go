@@ -3,6 +3,8 @@ package chain
 import (
 	"crypto/ecdsa"
 	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
 )
 
 // BenchmarkBlockApplyCommit measures what a node does with a final block of
@@ -16,29 +18,27 @@ func BenchmarkBlockApplyCommit(b *testing.B) {
 	b.StopTimer()
 	total := 0
 	for i := 0; i < b.N; i++ {
-		txs := make([]*Tx, perBlock)
-		for j := range txs {
-			from := f.customers[(i*perBlock+j)%accounts]
-			to := f.customers[(i*perBlock+j+1)%accounts]
-			tx := f.tx(from, Transfer{To: addr(to), Asset: "CNY", Amount: 1})
-			txs[j], _ = DecodeTx(tx.Bytes()) // a fresh Tx: no cached signers
-		}
-		tmpl := f.template()
-		b.StartTimer()
-		blk, ex, err := f.ledger.Build(tmpl, txs)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(ex.Dropped) > 0 {
-			b.Fatalf("dropped %d: %v", len(ex.Dropped), ex.Dropped[0].Err)
-		}
-		if err := f.ledger.Commit(blk, f.certificate(blk.Hash(), blk.Height(), 0)); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
+		txs := f.freshTxs(i*perBlock, perBlock, func(from *ecdsa.PrivateKey, to common.Address, _ int) Body {
+			return Transfer{To: to, Asset: "CNY", Amount: 1}
+		})
+		applyBlocks(b, f, txs)
 		total += len(txs)
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "tx/s")
+}
+
+// freshTxs signs n transactions, the k-th (counted from first) from customer
+// k to customer k+1, and decodes each afresh so that no signer is cached:
+// applying them pays for every signature recovery.
+func (f *fixture) freshTxs(first, n int, body func(from *ecdsa.PrivateKey, to common.Address, j int) Body) []*Tx {
+	txs := make([]*Tx, n)
+	for j := range txs {
+		from := f.customers[(first+j)%len(f.customers)]
+		to := addr(f.customers[(first+j+1)%len(f.customers)])
+		tx := f.tx(from, body(from, to, j))
+		txs[j], _ = DecodeTx(tx.Bytes())
+	}
+	return txs
 }
 
 // BenchmarkRecoverSigner is the floor: one secp256k1 recovery.
@@ -55,8 +55,6 @@ func BenchmarkRecoverSigner(b *testing.B) {
 	}
 }
 
-var _ = ecdsa.PrivateKey{}
-
 // BenchmarkEscrowHoldRelease measures hold + release pairs applied the way
 // a node applies final blocks (cold signature recovery, rules, state
 // commitment, one synced batch per block): a block of holds, then a block
@@ -69,19 +67,12 @@ func BenchmarkEscrowHoldRelease(b *testing.B) {
 	b.StopTimer()
 	total := 0
 	for i := 0; i < b.N; i++ {
-		holds := make([]*Tx, pairs)
-		for j := range holds {
-			from := f.customers[(i*pairs+j)%accounts]
-			to := f.customers[(i*pairs+j+1)%accounts]
-			tx := f.tx(from, Hold{Payee: addr(to), Asset: "CNY", Amount: 1, Expiry: f.now + 3_600_000})
-			holds[j], _ = DecodeTx(tx.Bytes())
-		}
-		releases := make([]*Tx, pairs)
-		for j := range releases {
-			from := f.customers[(i*pairs+j)%accounts]
-			tx := f.tx(from, Release{Escrow: holds[j].Hash()})
-			releases[j], _ = DecodeTx(tx.Bytes())
-		}
+		holds := f.freshTxs(i*pairs, pairs, func(_ *ecdsa.PrivateKey, to common.Address, _ int) Body {
+			return Hold{Payee: to, Asset: "CNY", Amount: 1, Expiry: f.now + 3_600_000}
+		})
+		releases := f.freshTxs(i*pairs, pairs, func(_ *ecdsa.PrivateKey, _ common.Address, j int) Body {
+			return Release{Escrow: holds[j].Hash()}
+		})
 		applyBlocks(b, f, holds, releases)
 		total += pairs
 	}
@@ -99,13 +90,9 @@ func BenchmarkTwoTransfers(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var blocks [2][]*Tx
 		for k := range blocks {
-			blocks[k] = make([]*Tx, pairs)
-			for j := range blocks[k] {
-				from := f.customers[(i*pairs+j)%accounts]
-				to := f.customers[(i*pairs+j+1)%accounts]
-				tx := f.tx(from, Transfer{To: addr(to), Asset: "CNY", Amount: 1})
-				blocks[k][j], _ = DecodeTx(tx.Bytes())
-			}
+			blocks[k] = f.freshTxs(i*pairs, pairs, func(_ *ecdsa.PrivateKey, to common.Address, _ int) Body {
+				return Transfer{To: to, Asset: "CNY", Amount: 1}
+			})
 		}
 		applyBlocks(b, f, blocks[0], blocks[1])
 		total += pairs

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"crypto/ecdsa"
+	"maps"
 	"reflect"
 	"testing"
 
@@ -24,18 +25,10 @@ func TestEscrowInvariants(t *testing.T) {
 	f := newFixture(t, 4, escrowParams)
 	keys := append(append([]*ecdsa.PrivateKey{}, f.banks...), f.customers...)
 	wkeys := []*ecdsa.PrivateKey{DevKey(testSeed, "wk", 0), DevKey(testSeed, "wk", 1)}
-	genesisState := MemKV{}
-	changes, err := f.g.GenesisChanges()
-	if err != nil {
-		t.Fatal(err)
-	}
-	genesisState.Apply(changes)
+	genesisState := f.genesisKV()
 
 	rapid.Check(t, func(rt *rapid.T) {
-		kv := MemKV{}
-		for k, v := range genesisState {
-			kv[k] = v
-		}
+		kv := maps.Clone(genesisState)
 		m := &escrowModel{kv: kv, now: uint64(f.g.Time.UnixMilli()), params: f.g.Params, nonces: map[common.Address]uint64{}, ended: map[common.Hash]*Escrow{}}
 		var escrows, payouts []common.Hash
 		pick := func(label string) *ecdsa.PrivateKey { return rapid.SampledFrom(keys).Draw(rt, label) }

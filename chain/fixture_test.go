@@ -164,3 +164,15 @@ func (f *fixture) account(a common.Address) *Account {
 	}
 	return acct
 }
+
+// genesisKV is the fixture's genesis state as an in-memory KV, for property
+// tests that apply transactions without blocks.
+func (f *fixture) genesisKV() MemKV {
+	changes, err := f.g.GenesisChanges()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	kv := MemKV{}
+	kv.Apply(changes)
+	return kv
+}

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"crypto/ecdsa"
+	"maps"
 	"math/big"
 	"testing"
 
@@ -18,18 +19,10 @@ func TestLedgerInvariants(t *testing.T) {
 	keys := append(append([]*ecdsa.PrivateKey{}, f.banks...), f.customers...)
 	keys = append(keys, DevKey(testSeed, "new", 0), DevKey(testSeed, "new", 1))
 	assets := []string{"CNY", "USD", "EUR"}
-	genesisState := MemKV{}
-	changes, err := f.g.GenesisChanges()
-	if err != nil {
-		t.Fatal(err)
-	}
-	genesisState.Apply(changes)
+	genesisState := f.genesisKV()
 
 	rapid.Check(t, func(rt *rapid.T) {
-		kv := MemKV{}
-		for k, v := range genesisState {
-			kv[k] = v
-		}
+		kv := maps.Clone(genesisState)
 		nonces := map[common.Address]uint64{}
 		steps := rapid.IntRange(1, 60).Draw(rt, "steps")
 		for i := 0; i < steps; i++ {
