@@ -134,17 +134,10 @@ func walletList(c *cli.Context) error {
 
 // balanceResult is wallet balance --json.
 type balanceResult struct {
-	Address        common.Address `json:"address"`
-	Bank           common.Address `json:"bank"`
-	Asset          string         `json:"asset"`
-	Decimals       uint8          `json:"decimals"`
-	Available      string         `json:"available"`
-	Held           string         `json:"held"`
-	Locked         string         `json:"locked"`
-	AvailableUnits uint64         `json:"available_units,string"`
-	HeldUnits      uint64         `json:"held_units,string"`
-	LockedUnits    uint64         `json:"locked_units,string"`
-	Nonce          uint64         `json:"nonce"`
+	Address common.Address `json:"address"`
+	Bank    common.Address `json:"bank"`
+	rpc.Balance
+	Nonce uint64 `json:"nonce"`
 }
 
 func walletBalance(c *cli.Context) error {
@@ -174,11 +167,7 @@ func walletBalance(c *cli.Context) error {
 	}
 	b := acct.Balances[0]
 	if c.Bool("json") {
-		return printJSON(c, balanceResult{
-			Address: acct.Address, Bank: acct.Bank, Asset: b.Asset, Decimals: b.Decimals,
-			Available: b.Available, Held: b.Held, Locked: b.Locked,
-			AvailableUnits: b.AvailableUnits, HeldUnits: b.HeldUnits, LockedUnits: b.LockedUnits, Nonce: acct.Nonce,
-		})
+		return printJSON(c, balanceResult{Address: acct.Address, Bank: acct.Bank, Balance: b, Nonce: acct.Nonce})
 	}
 	printf(c, "%s %s available %s held %s locked %s nonce %d\n", acct.Address.Hex(), b.Asset, b.Available, b.Held, b.Locked, acct.Nonce)
 	return nil
