@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 
@@ -256,4 +255,3 @@ func (m MemKV) Apply(cs []Change) {
 	}
 }
 
-var errStateMissing = errors.New("state is missing an entry genesis created")

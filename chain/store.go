@@ -268,16 +268,6 @@ func (s *Store) commit(w blockWrite) error {
 	return nil
 }
 
-// PutCertificate stores the certificate of an already committed block (the
-// head's certificate can arrive after the block itself, from a later block).
-func (s *Store) PutCertificate(c *Certificate) error {
-	raw, err := rlp.EncodeToBytes(c)
-	if err != nil {
-		return err
-	}
-	return s.db.Put(heightKey(kCertificate, c.Height), raw, &opt.WriteOptions{Sync: true})
-}
-
 // iteratePrefix is a helper for audits and tests.
 func (s *Store) iteratePrefix(prefix byte, fn func(key, value []byte) error) error {
 	it := s.db.NewIterator(util.BytesPrefix([]byte{prefix}), nil)
