@@ -254,4 +254,3 @@ func (m MemKV) Apply(cs []Change) {
 		}
 	}
 }
-
