@@ -67,3 +67,18 @@ func fuzzTxSeeds(f *testing.F) [][]byte {
 	}
 	return out
 }
+
+// TestEveryTypeDecodes: every named transaction type has a decoder and
+// every decoder a name, so a new type cannot be half added.
+func TestEveryTypeDecodes(t *testing.T) {
+	for typ := range txTypeNames {
+		if bodyDecoders[typ] == nil {
+			t.Errorf("%s has no decoder", typ)
+		}
+	}
+	for typ := range bodyDecoders {
+		if _, ok := txTypeNames[typ]; !ok {
+			t.Errorf("type %d has a decoder but no name", typ)
+		}
+	}
+}
