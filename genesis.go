@@ -6,7 +6,7 @@ package sovereign
 import _ "embed"
 
 // DevnetGenesis is the repository's genesis.json: the devnet chain. Its keys
-// derive from chain.DevSeed and are INSECURE.
+// derive from devnet.Seed and are INSECURE.
 //
 //go:embed genesis.json
 var DevnetGenesis []byte

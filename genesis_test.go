@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 )
 
 // The repository's genesis.json must be exactly the devnet genesis that the
@@ -15,9 +16,9 @@ func TestRepoGenesisIsDevGenesis(t *testing.T) {
 	if err != nil {
 		t.Fatalf("genesis.json: %v", err)
 	}
-	want, _ := json.Marshal(chain.DevGenesis(len(g.Validators)))
+	want, _ := json.Marshal(devnet.DefaultGenesis(len(g.Validators)))
 	got, _ := json.Marshal(g)
 	if string(got) != string(want) {
-		t.Fatalf("genesis.json differs from chain.DevGenesis(%d); regenerate it with `sovereign genesis dev`", len(g.Validators))
+		t.Fatalf("genesis.json differs from devnet.DefaultGenesis(%d); regenerate it with `sovereign genesis dev`", len(g.Validators))
 	}
 }

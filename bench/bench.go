@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
 )
@@ -98,7 +99,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	keys := make([]*ecdsa.PrivateKey, cfg.Accounts)
 	for i := range keys {
-		keys[i] = chain.DevKey(g.DevSeed, "bench", i)
+		keys[i] = devnet.Key(g.DevSeed, "bench", i)
 	}
 	if err := fund(ctx, wc, g, keys, cfg); err != nil {
 		return Report{}, err
@@ -113,7 +114,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 // fund registers the bench accounts with bank 0 and mints them enough for
 // any run; accounts already funded are left alone.
 func fund(ctx context.Context, wc *wallet.Client, g *chain.Genesis, keys []*ecdsa.PrivateKey, cfg Config) error {
-	bankKey := chain.DevKey(g.DevSeed, "bank", 0)
+	bankKey := devnet.Key(g.DevSeed, "bank", 0)
 	bank := crypto.PubkeyToAddress(bankKey.PublicKey)
 	nonce, err := wc.NextNonce(ctx, bank)
 	if err != nil {

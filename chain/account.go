@@ -37,9 +37,9 @@ type Lock struct {
 // payments it receives.
 const LockBuckets = 64
 
-// unlockTime is when funds released at now unlock: now + period, rounded up
+// UnlockTime is when funds released at now unlock: now + period, rounded up
 // to the bucket.
-func unlockTime(now, period uint64) uint64 {
+func UnlockTime(now, period uint64) uint64 {
 	t := now + period
 	if g := period / LockBuckets; g > 1 {
 		t = (t + g - 1) / g * g
@@ -47,9 +47,9 @@ func unlockTime(now, period uint64) uint64 {
 	return t
 }
 
-// addLock adds amount of asset unlocking at t to the account's locks
+// AddLock adds amount of asset unlocking at t to the account's locks
 // (Balance.Locked is the caller's), merging with a lock of the same time.
-func (a *Account) addLock(asset string, amount, t uint64) {
+func (a *Account) AddLock(asset string, amount, t uint64) {
 	for i := range a.Locks {
 		if a.Locks[i].Asset == asset && a.Locks[i].UnlockAt == t {
 			a.Locks[i].Amount += amount // bounded by Locked, which did not overflow
@@ -59,11 +59,11 @@ func (a *Account) addLock(asset string, amount, t uint64) {
 	a.Locks = append(a.Locks, Lock{Asset: asset, Amount: amount, UnlockAt: t})
 }
 
-// mature moves every lock whose time has come (UnlockAt <= now) from locked
+// Mature moves every lock whose time has come (UnlockAt <= now) from locked
 // to available. It is a pure function of the stored account and the block
 // time, so every node computes the same; the result reaches the state root
 // when a rule writes the account.
-func (a *Account) mature(now uint64) {
+func (a *Account) Mature(now uint64) {
 	if len(a.Locks) == 0 || now == 0 {
 		return
 	}
@@ -179,28 +179,28 @@ func (v *ValidatorState) Spent() bool { return v.Reveals >= v.Length }
 // commitment's trie path is Keccak-256 of the key, so proofs are for
 // Keccak(key).
 const (
-	prefixAccount   = 'a'
-	prefixAsset     = 'A'
-	prefixBank      = 'b'
-	prefixValidator = 'v'
-	prefixMeta      = 'm'
-	prefixEscrow    = 'e'
-	prefixPayout    = 'p'
-	prefixEvidence  = 'x'
+	PrefixAccount   = 'a'
+	PrefixAsset     = 'A'
+	PrefixBank      = 'b'
+	PrefixValidator = 'v'
+	PrefixMeta      = 'm'
+	PrefixEscrow    = 'e'
+	PrefixPayout    = 'p'
+	PrefixEvidence  = 'x'
 )
 
 // AccountKey is the state key of an account.
-func AccountKey(a common.Address) []byte { return append([]byte{prefixAccount}, a[:]...) }
+func AccountKey(a common.Address) []byte { return append([]byte{PrefixAccount}, a[:]...) }
 
 // AssetKey is the state key of an asset.
-func AssetKey(symbol string) []byte { return append([]byte{prefixAsset}, symbol...) }
+func AssetKey(symbol string) []byte { return append([]byte{PrefixAsset}, symbol...) }
 
 // BankKey is the state key of a member bank.
-func BankKey(a common.Address) []byte { return append([]byte{prefixBank}, a[:]...) }
+func BankKey(a common.Address) []byte { return append([]byte{PrefixBank}, a[:]...) }
 
 // ValidatorKey is the state key of a validator's reveal state.
-func ValidatorKey(a common.Address) []byte { return append([]byte{prefixValidator}, a[:]...) }
+func ValidatorKey(a common.Address) []byte { return append([]byte{PrefixValidator}, a[:]...) }
 
-// seedKey holds the current sovereign-key seed s_h in state, so the seed is
+// SeedKey holds the current sovereign-key seed s_h in state, so the seed is
 // committed by the state root and an auditor re-derives every holder.
-var seedKey = []byte{prefixMeta, 's'}
+var SeedKey = []byte{PrefixMeta, 's'}

@@ -2,28 +2,9 @@ package chain
 
 import (
 	"fmt"
-	"math/bits"
 	"strconv"
 	"strings"
 )
-
-// addAmount returns a+b or ErrOverflow.
-func addAmount(a, b uint64) (uint64, error) {
-	sum, carry := bits.Add64(a, b, 0)
-	if carry != 0 {
-		return 0, ErrOverflow
-	}
-	return sum, nil
-}
-
-// subAmount returns a-b or ErrInsufficientFunds.
-func subAmount(a, b uint64) (uint64, error) {
-	diff, borrow := bits.Sub64(a, b, 0)
-	if borrow != 0 {
-		return 0, ErrInsufficientFunds
-	}
-	return diff, nil
-}
 
 // FormatAmount renders minor units as a decimal string: 1234 with 2
 // decimals is "12.34".

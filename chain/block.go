@@ -1,13 +1,10 @@
 package chain
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
-	"github.com/ethereum/go-ethereum/trie"
 )
 
 // Header names everything a block commits to. Its hash is the block's hash.
@@ -54,24 +51,10 @@ func (b *Block) Bytes() []byte {
 func DecodeBlock(raw []byte) (*Block, error) {
 	b := new(Block)
 	if err := rlp.DecodeBytes(raw, b); err != nil {
-		return nil, reject(ErrMalformed, "decode block: %v", err)
+		return nil, Reject(ErrMalformed, "decode block: %v", err)
 	}
 	if b.Header == nil {
-		return nil, reject(ErrMalformed, "block without header")
+		return nil, Reject(ErrMalformed, "block without header")
 	}
 	return b, nil
-}
-
-// TxList adapts a transaction list to go-ethereum's DeriveSha so the
-// transactions root is a standard Merkle-Patricia root with proofs.
-type TxList []*Tx
-
-func (l TxList) Len() int { return len(l) }
-func (l TxList) EncodeIndex(i int, w *bytes.Buffer) {
-	w.Write(l[i].Bytes())
-}
-
-// TxRoot is the Merkle root over the transactions in order.
-func TxRoot(txs []*Tx) common.Hash {
-	return types.DeriveSha(TxList(txs), trie.NewStackTrie(nil))
 }

@@ -139,9 +139,9 @@ var txTypeNames = map[TxType]string{
 	TxCommitHashChain: "commit_hash_chain",
 }
 
-// maxSigs is how many signatures a transaction of type t may carry: the
+// MaxSigs is how many signatures a transaction of type t may carry: the
 // sender's, plus the withdrawal key's where it co-signs.
-func maxSigs(t TxType) int {
+func MaxSigs(t TxType) int {
 	if t == TxWithdraw || t == TxSetWithdrawKey {
 		return 2
 	}
@@ -181,11 +181,11 @@ func decodeAs[T Body](payload []byte) (Body, error) {
 func decodeBody(t TxType, payload []byte) (Body, error) {
 	decode, ok := bodyDecoders[t]
 	if !ok {
-		return nil, reject(ErrUnknownType, "transaction type %d", t)
+		return nil, Reject(ErrUnknownType, "transaction type %d", t)
 	}
 	body, err := decode(payload)
 	if err != nil {
-		return nil, reject(ErrMalformed, "decode %s payload: %v", t, err)
+		return nil, Reject(ErrMalformed, "decode %s payload: %v", t, err)
 	}
 	return body, nil
 }

@@ -15,20 +15,6 @@ const (
 	VotePrecommit VoteType = 2
 )
 
-// VoteSignHash is the one canonical form that a validator signs for a vote.
-// Keeping it here, beside the certificate, means consensus and the auditor
-// check exactly the same bytes.
-func VoteSignHash(chainID string, t VoteType, height uint64, round uint32, block common.Hash) common.Hash {
-	return rlpHash([]any{"sovereign-vote", chainID, t, height, round, block})
-}
-
-// ProposalSignHash is what a key holder signs when proposing block at
-// (height, round); polRound is Tendermint's proof-of-lock round (or -1 as
-// 0 with hasPOL false).
-func ProposalSignHash(chainID string, height uint64, round uint32, polRound int32, block common.Hash) common.Hash {
-	return rlpHash([]any{"sovereign-proposal", chainID, height, round, uint64(int64(polRound) + 1), block})
-}
-
 // CommitSig is one validator's precommit signature in a certificate.
 type CommitSig struct {
 	Validator common.Address
@@ -59,7 +45,7 @@ func (c *Certificate) VerifyWith(chainID string, vs *ValidatorSet, recover Recov
 	if c == nil {
 		return fmt.Errorf("certificate is missing")
 	}
-	hash := VoteSignHash(chainID, VotePrecommit, c.Height, c.Round, c.BlockHash)
+	hash := c.SignHash(chainID)
 	seen := make(map[common.Address]bool, len(c.Sigs))
 	var power uint64
 	for i, cs := range c.Sigs {

@@ -79,7 +79,10 @@ func CodeOf(err error) string {
 	return "internal"
 }
 
-// reject wraps a sentinel with detail while keeping errors.Is working.
-func reject(code *RejectError, format string, args ...any) error {
+// Reject wraps a sentinel with detail while keeping errors.Is working.
+func Reject(code *RejectError, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", code, fmt.Sprintf(format, args...))
 }
+
+// ErrNotFound is returned for a block, receipt or transaction not stored.
+var ErrNotFound = errors.New("not found")

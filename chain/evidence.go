@@ -17,11 +17,6 @@ type SignedVote struct {
 	Sig       []byte
 }
 
-// SignHash is what the validator signed.
-func (v *SignedVote) SignHash(chainID string) common.Hash {
-	return VoteSignHash(chainID, v.Type, v.Height, v.Round, v.BlockHash)
-}
-
 // Evidence proves that one validator signed two different votes of one type
 // at one height and round. Any registered account may submit it; it stays
 // on the chain (the transaction, and a record in state) for auditors and
@@ -38,24 +33,24 @@ func (Evidence) TxType() TxType { return TxEvidence }
 func (e *Evidence) Verify(chainID string, isValidator func(common.Address) bool, recover Recoverer) error {
 	a, b := &e.A, &e.B
 	if a.Validator != b.Validator || a.Type != b.Type || a.Height != b.Height || a.Round != b.Round {
-		return reject(ErrBadEvidence, "votes are not by one validator for one type, height and round")
+		return Reject(ErrBadEvidence, "votes are not by one validator for one type, height and round")
 	}
 	if a.Type != VotePrevote && a.Type != VotePrecommit {
-		return reject(ErrBadEvidence, "vote type %d", a.Type)
+		return Reject(ErrBadEvidence, "vote type %d", a.Type)
 	}
 	if a.BlockHash == b.BlockHash {
-		return reject(ErrBadEvidence, "the votes do not conflict")
+		return Reject(ErrBadEvidence, "the votes do not conflict")
 	}
 	if !isValidator(a.Validator) {
-		return reject(ErrBadEvidence, "%s is not a validator", a.Validator)
+		return Reject(ErrBadEvidence, "%s is not a validator", a.Validator)
 	}
 	for i, v := range []*SignedVote{a, b} {
 		signer, err := recover(v.SignHash(chainID), v.Sig)
 		if err != nil {
-			return reject(ErrBadEvidence, "vote %d: %v", i, err)
+			return Reject(ErrBadEvidence, "vote %d: %v", i, err)
 		}
 		if signer != v.Validator {
-			return reject(ErrBadEvidence, "vote %d is signed by %s, not %s", i, signer, v.Validator)
+			return Reject(ErrBadEvidence, "vote %d is signed by %s, not %s", i, signer, v.Validator)
 		}
 	}
 	return nil
@@ -71,19 +66,6 @@ type EvidenceRecord struct {
 // EvidenceKey is the state key of the evidence against validator at
 // (height, round, type): one record per offence.
 func EvidenceKey(validator common.Address, height uint64, round uint32, t VoteType) []byte {
-	k := append([]byte{prefixEvidence}, validator[:]...)
+	k := append([]byte{PrefixEvidence}, validator[:]...)
 	return append(k, fmt.Sprintf("/%d/%d/%d", height, round, t)...)
-}
-
-func applyEvidence(st *State, c txContext, e Evidence) error {
-	isValidator := func(a common.Address) bool { _, ok := st.Validator(a); return ok }
-	if err := e.Verify(c.chainID, isValidator, recoverSigner); err != nil {
-		return err
-	}
-	key := EvidenceKey(e.A.Validator, e.A.Height, e.A.Round, e.A.Type)
-	if _, seen := load[EvidenceRecord](st, key); seen {
-		return reject(ErrEvidenceKnown, "%s at height %d round %d", e.A.Validator, e.A.Height, e.A.Round)
-	}
-	st.put(key, &EvidenceRecord{Evidence: e, Submitter: c.sender, TxHash: c.hash})
-	return nil
 }

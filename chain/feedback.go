@@ -98,19 +98,20 @@ type Exception struct {
 	Reason string
 }
 
-func (t BankTrack) copy() BankTrack {
+// Copy is a deep copy, safe to change.
+func (t BankTrack) Copy() BankTrack {
 	t.Steps = append([]Step(nil), t.Steps...)
 	t.Exceptions = append([]Exception(nil), t.Exceptions...)
 	return t
 }
 
-// expect adds a step the bank must report by due.
-func (t *BankTrack) expect(kind FeedbackKind, amount, due uint64) {
+// Expect adds a step the bank must report by due.
+func (t *BankTrack) Expect(kind FeedbackKind, amount, due uint64) {
 	t.Steps = append(t.Steps, Step{Kind: kind, Amount: amount, Due: due})
 }
 
-// matched reports whether a step of kind was matched.
-func (t *BankTrack) matched(kind FeedbackKind) bool {
+// HasMatched reports whether a step of kind was matched.
+func (t *BankTrack) HasMatched(kind FeedbackKind) bool {
 	for _, s := range t.Steps[:t.Matched] {
 		if s.Kind == kind {
 			return true
@@ -141,93 +142,8 @@ func (t *BankTrack) Status(now uint64) string {
 	return BankMatched
 }
 
-// record is what feedback can match: an escrow or a payout.
-type record struct {
-	id      common.Hash
-	asset   string
-	track   *BankTrack
-	parties []common.Address
-	save    func()
-}
-
-func loadRecord(st *State, kind FeedbackKind, id common.Hash) (*record, bool) {
-	if kind == FeedbackPayoutExecuted {
-		p, ok := st.Payout(id)
-		if !ok {
-			return nil, false
-		}
-		return &record{id: id, asset: p.Asset, track: &p.Track, parties: []common.Address{p.Account}, save: func() { st.SetPayout(p) }}, true
-	}
-	e, ok := st.Escrow(id)
-	if !ok {
-		return nil, false
-	}
-	return &record{id: id, asset: e.Asset, track: &e.Track, parties: e.parties(), save: func() { st.SetEscrow(e) }}, true
-}
-
-// applyFeedback matches a bank's report against the record it names. A
-// match advances the record. A mismatch is not dropped: the record is
-// flagged and keeps the report as an exception, the receipt carries it, and
-// the code is feedback_mismatch. Balances never change either way.
-func applyFeedback(st *State, c txContext, fb Feedback) error {
-	bank := c.sender
-	if _, ok := st.Bank(bank); !ok {
-		return reject(ErrNotBank, "%s is not a member bank", bank)
-	}
-	if _, ok := feedbackKindNames[fb.Kind]; !ok {
-		return reject(ErrMalformed, "feedback kind %d", fb.Kind)
-	}
-	if fb.Ref == "" || len(fb.Ref) > MaxBankRefLen {
-		return reject(ErrMalformed, "bank reference must be 1-%d bytes", MaxBankRefLen)
-	}
-	ex := Exception{Tx: c.hash, Height: st.block.Height, Time: st.block.Time, Bank: bank, Record: fb.Record,
-		Kind: fb.Kind, Asset: fb.Asset, Amount: fb.Amount, Ref: fb.Ref}
-	ev := Event{Record: fb.Record, Bank: bank, Asset: fb.Asset, Amount: fb.Amount, Step: fb.Kind.String(), Ref: fb.Ref}
-	rec, ok := loadRecord(st, fb.Kind, fb.Record)
-	if !ok {
-		ev.Kind, ev.Reason = EventFeedbackException, ReasonRecordNotFound
-		st.emit(ev)
-		return reject(ErrFeedbackMismatch, "%s: no record %s", ReasonRecordNotFound, fb.Record)
-	}
-	if rec.track.Bank != bank {
-		return reject(ErrNotAuthorized, "record %s is serviced by %s, not %s", fb.Record, rec.track.Bank, bank)
-	}
-	ev.Accounts = rec.parties
-	reason := ""
-	next, waiting := rec.track.Next()
-	switch {
-	case !waiting || next.Kind != fb.Kind:
-		reason = ReasonUnexpectedStep
-	case fb.Asset != rec.asset:
-		reason = ReasonAssetMismatch
-	case fb.Amount != next.Amount:
-		reason = ReasonAmountMismatch
-	}
-	if reason != "" {
-		ex.Reason = reason
-		t := rec.track
-		t.Flagged = true
-		t.ExceptionCount++
-		if len(t.Exceptions) < MaxExceptionsKept {
-			t.Exceptions = append(t.Exceptions, ex)
-		}
-		rec.save()
-		ev.Kind, ev.Reason = EventFeedbackException, reason
-		st.emit(ev)
-		return reject(ErrFeedbackMismatch, "%s: %s", reason, describeExpected(next, waiting, rec.asset))
-	}
-	s := &rec.track.Steps[rec.track.Matched]
-	s.Ref, s.MatchedAt, s.MatchedTx = fb.Ref, st.block.Time, c.hash
-	rec.track.Matched++
-	rec.save()
-	ev.Kind = EventFeedbackMatched
-	st.emit(ev)
-	return nil
-}
-
-func describeExpected(next Step, waiting bool, asset string) string {
-	if !waiting {
-		return "no feedback is expected for the record now"
-	}
-	return fmt.Sprintf("expected %s of %d %s", next.Kind, next.Amount, asset)
+// Known reports whether k is one of the feedback kinds the ledger matches.
+func (k FeedbackKind) Known() bool {
+	_, ok := feedbackKindNames[k]
+	return ok
 }

@@ -51,7 +51,7 @@ func FuzzDecodeBlock(f *testing.F) {
 }
 
 func fuzzTxSeeds(f *testing.F) [][]byte {
-	key := DevKey(testSeed, "fuzz", 0)
+	key := testKey("fuzz", 0)
 	var out [][]byte
 	for i, body := range []Body{
 		Transfer{To: addr(key), Asset: "CNY", Amount: 1},

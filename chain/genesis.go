@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -174,12 +175,26 @@ var (
 	symbolPattern  = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,11}$`)
 )
 
-// Validate checks every rule a genesis must meet; the error names the field.
+// Validate checks every rule a genesis must meet; each error names its field.
 func (g *Genesis) Validate() error {
-	var errs []error
-	fail := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
-	}
+	var p problems
+	g.validateParams(&p)
+	banks := g.validateBanks(&p)
+	g.validateAssets(&p, banks)
+	g.validateValidators(&p)
+	g.validateAccounts(&p, banks)
+	return errors.Join(p...)
+}
+
+// problems collects what is wrong with a genesis, one error per field.
+type problems []error
+
+func (p *problems) fail(field, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+
+func (g *Genesis) validateParams(p *problems) {
+	fail := p.fail
 	if !chainIDPattern.MatchString(g.ChainID) {
 		fail("chain_id", "%q must be 1-64 lowercase letters, digits or dashes", g.ChainID)
 	}
@@ -201,6 +216,11 @@ func (g *Genesis) Validate() error {
 	if g.Params.FeedbackDeadline < 0 {
 		fail("params.feedback_deadline", "must not be negative")
 	}
+}
+
+// validateBanks returns the member banks' addresses.
+func (g *Genesis) validateBanks(p *problems) map[common.Address]bool {
+	fail := p.fail
 	banks := make(map[common.Address]bool)
 	for i, b := range g.Banks {
 		f := fmt.Sprintf("banks[%d]", i)
@@ -227,6 +247,11 @@ func (g *Genesis) Validate() error {
 	if len(g.Banks) == 0 {
 		fail("banks", "at least one member bank is required")
 	}
+	return banks
+}
+
+func (g *Genesis) validateAssets(p *problems, banks map[common.Address]bool) {
+	fail := p.fail
 	assets := make(map[string]bool)
 	for i, a := range g.Assets {
 		f := fmt.Sprintf("assets[%d]", i)
@@ -249,6 +274,10 @@ func (g *Genesis) Validate() error {
 			}
 		}
 	}
+}
+
+func (g *Genesis) validateValidators(p *problems) {
+	fail := p.fail
 	if len(g.Validators) == 0 {
 		fail("validators", "at least one validator is required")
 	}
@@ -272,6 +301,10 @@ func (g *Genesis) Validate() error {
 			fail(f+".reveal_tip", "missing")
 		}
 	}
+}
+
+func (g *Genesis) validateAccounts(p *problems, banks map[common.Address]bool) {
+	fail := p.fail
 	accounts := make(map[common.Address]bool)
 	for i, a := range g.Accounts {
 		f := fmt.Sprintf("accounts[%d]", i)
@@ -285,7 +318,7 @@ func (g *Genesis) Validate() error {
 		if !banks[a.Bank] {
 			fail(f+".bank", "%s is not a member bank", a.Bank)
 		}
-		for _, sym := range sortedKeys(a.Balances) {
+		for _, sym := range slices.Sorted(maps.Keys(a.Balances)) {
 			dec, ok := g.assetDecimals(sym)
 			if !ok {
 				fail(f+".balances."+sym, "unknown asset")
@@ -296,7 +329,6 @@ func (g *Genesis) Validate() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
 }
 
 func (g *Genesis) assetDecimals(sym string) (uint8, bool) {
@@ -324,13 +356,4 @@ func (g *Genesis) Hash() common.Hash {
 		panic(err)
 	}
 	return keccak(raw)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -11,19 +11,3 @@ type CommitHashChain struct {
 }
 
 func (CommitHashChain) TxType() TxType { return TxCommitHashChain }
-
-func applyCommitHashChain(st *State, c txContext, h CommitHashChain) error {
-	vstate, ok := st.Validator(c.sender)
-	if !ok {
-		return reject(ErrNotValidator, "%s", c.sender)
-	}
-	if h.Tip == (common.Hash{}) || h.Length == 0 {
-		return reject(ErrMalformed, "next hash chain needs a tip and a positive length")
-	}
-	if vstate.NextTip != (common.Hash{}) {
-		return reject(ErrHashChainPending, "next chain %s is already committed", vstate.NextTip)
-	}
-	vstate.NextTip, vstate.NextLength = h.Tip, h.Length
-	st.SetValidator(c.sender, vstate)
-	return nil
-}

@@ -1,12 +1,7 @@
 package chain
 
 import (
-	"bytes"
-
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/rlp"
-	"github.com/ethereum/go-ethereum/trie"
 )
 
 // Receipt is the outcome of one transaction in a block. A transaction whose
@@ -28,18 +23,3 @@ func (r *Receipt) IsBlockReceipt() bool { return r.TxHash == (common.Hash{}) }
 
 // OK reports whether the transaction took effect.
 func (r *Receipt) OK() bool { return r.Code == "" }
-
-// Receipts adapts a receipt list to DeriveSha.
-type Receipts []*Receipt
-
-func (l Receipts) Len() int { return len(l) }
-func (l Receipts) EncodeIndex(i int, w *bytes.Buffer) {
-	if err := rlp.Encode(w, l[i]); err != nil {
-		panic(err)
-	}
-}
-
-// ReceiptRoot is the Merkle root over receipts in transaction order.
-func ReceiptRoot(rs []*Receipt) common.Hash {
-	return types.DeriveSha(Receipts(rs), trie.NewStackTrie(nil))
-}

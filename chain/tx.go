@@ -56,12 +56,6 @@ func (tx *Tx) Nonce() uint64   { return tx.env.Nonce }
 func (tx *Tx) Body() Body      { return tx.body }
 func (tx *Tx) Sigs() [][]byte  { return tx.env.Sigs }
 
-// SigningHash is what every signer of the transaction signs: chain id, type,
-// nonce and payload, without signatures.
-func (tx *Tx) SigningHash() common.Hash {
-	return rlpHash([]any{"sovereign-tx", tx.env.ChainID, tx.env.Type, tx.env.Nonce, tx.env.Payload})
-}
-
 // Hash is Keccak-256 of the full canonical encoding: the record number.
 func (tx *Tx) Hash() common.Hash {
 	if h := tx.hash.Load(); h != nil {
@@ -113,7 +107,7 @@ func (tx *Tx) Signers() ([]common.Address, error) {
 		return *s, nil
 	}
 	if len(tx.env.Sigs) == 0 {
-		return nil, reject(ErrBadSignature, "transaction is not signed")
+		return nil, Reject(ErrBadSignature, "transaction is not signed")
 	}
 	hash := tx.SigningHash()
 	out := make([]common.Address, len(tx.env.Sigs))
@@ -140,15 +134,15 @@ func (tx *Tx) Sender() (common.Address, error) {
 // recoverSigner returns the address that produced sig over hash.
 func recoverSigner(hash common.Hash, sig []byte) (common.Address, error) {
 	if len(sig) != signatureLen {
-		return common.Address{}, reject(ErrBadSignature, "signature is %d bytes, want %d", len(sig), signatureLen)
+		return common.Address{}, Reject(ErrBadSignature, "signature is %d bytes, want %d", len(sig), signatureLen)
 	}
 	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:64])
 	if !crypto.ValidateSignatureValues(sig[64], r, s, true) {
-		return common.Address{}, reject(ErrBadSignature, "signature values out of range")
+		return common.Address{}, Reject(ErrBadSignature, "signature values out of range")
 	}
 	pub, err := crypto.SigToPub(hash.Bytes(), sig)
 	if err != nil {
-		return common.Address{}, reject(ErrBadSignature, "recover: %v", err)
+		return common.Address{}, Reject(ErrBadSignature, "recover: %v", err)
 	}
 	return crypto.PubkeyToAddress(*pub), nil
 }
@@ -172,7 +166,7 @@ func (tx *Tx) DecodeRLP(s *rlp.Stream) error {
 // DecodeTx parses a raw transaction, naming what is wrong with it.
 func DecodeTx(raw []byte) (*Tx, error) {
 	if len(raw) > MaxTxBytes {
-		return nil, reject(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxBytes)
+		return nil, Reject(ErrTooLarge, "transaction is %d bytes, limit %d", len(raw), MaxTxBytes)
 	}
 	tx := new(Tx)
 	if err := tx.decode(raw); err != nil {
@@ -184,10 +178,10 @@ func DecodeTx(raw []byte) (*Tx, error) {
 func (tx *Tx) decode(raw []byte) error {
 	var env txEnvelope
 	if err := rlp.DecodeBytes(raw, &env); err != nil {
-		return reject(ErrMalformed, "decode transaction: %v", err)
+		return Reject(ErrMalformed, "decode transaction: %v", err)
 	}
 	if len(env.Sigs) > MaxTxSigs {
-		return reject(ErrMalformed, "%d signatures, limit %d", len(env.Sigs), MaxTxSigs)
+		return Reject(ErrMalformed, "%d signatures, limit %d", len(env.Sigs), MaxTxSigs)
 	}
 	body, err := decodeBody(env.Type, env.Payload)
 	if err != nil {

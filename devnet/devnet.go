@@ -45,8 +45,8 @@ func (l Layout) ValidatorKey(i int) string {
 // repository's genesis.json): everything but the validator list is the
 // template's; validators are the first n development validators.
 func Genesis(template *chain.Genesis, n int) (*chain.Genesis, error) {
-	if template.DevSeed != chain.DevSeed {
-		return nil, fmt.Errorf("genesis has no dev_seed %q: a devnet needs the published development keys", chain.DevSeed)
+	if template.DevSeed != Seed {
+		return nil, fmt.Errorf("genesis has no dev_seed %q: a devnet needs the published development keys", Seed)
 	}
 	if n < 1 {
 		return nil, fmt.Errorf("--validators must be at least 1, got %d", n)
@@ -57,7 +57,7 @@ func Genesis(template *chain.Genesis, n int) (*chain.Genesis, error) {
 		if i < len(template.Validators) {
 			g.Validators[i] = template.Validators[i]
 		} else {
-			g.Validators[i] = chain.DevValidator(i)
+			g.Validators[i] = Validator(i)
 		}
 	}
 	if err := g.Validate(); err != nil {
@@ -114,7 +114,7 @@ func writeAccounts(l Layout, g *chain.Genesis) error {
 	var entries []AccountEntry
 	for i, b := range g.Banks {
 		entries = append(entries, AccountEntry{Address: b.Address, Role: "bank", Name: b.Name, Bank: b.Address})
-		if _, err := ks.ImportECDSA(chain.DevKey(chain.DevSeed, "bank", i), Password); err != nil && !errors.Is(err, keystore.ErrAccountAlreadyExists) {
+		if _, err := ks.ImportECDSA(Key(Seed, "bank", i), Password); err != nil && !errors.Is(err, keystore.ErrAccountAlreadyExists) {
 			return fmt.Errorf("write bank key %d: %w", i, err)
 		}
 	}
@@ -123,7 +123,7 @@ func writeAccounts(l Layout, g *chain.Genesis) error {
 			continue
 		}
 		entries = append(entries, AccountEntry{Address: a.Address, Role: "customer", Name: a.Name, Bank: a.Bank})
-		key := chain.DevKey(chain.DevSeed, "customer", i)
+		key := Key(Seed, "customer", i)
 		if crypto.PubkeyToAddress(key.PublicKey) != a.Address {
 			return fmt.Errorf("genesis accounts[%d] is not development customer %d", i, i)
 		}

@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
-	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/p2p"
 )
 
@@ -25,7 +24,7 @@ func writeValidatorFiles(l Layout, n int) error {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		key := chain.DevKey(chain.DevSeed, "validator", i)
+		key := Key(Seed, "validator", i)
 		id, err := uuid.NewRandom()
 		if err != nil {
 			return err
@@ -38,7 +37,7 @@ func writeValidatorFiles(l Layout, n int) error {
 		if err := os.WriteFile(l.ValidatorKey(i), raw, 0o600); err != nil {
 			return err
 		}
-		secret := chain.DevHashChainSecret(chain.DevSeed, i)
+		secret := HashChainSecret(Seed, i)
 		if err := os.WriteFile(l.HashChainFile(i), []byte(secret.Hex()+"\n"), 0o600); err != nil {
 			return err
 		}
@@ -48,7 +47,7 @@ func writeValidatorFiles(l Layout, n int) error {
 
 // ValidatorPeerAddr is validator i's bootnode multiaddr on loopback.
 func ValidatorPeerAddr(i, port int) (string, error) {
-	id, err := p2p.PeerID(chain.DevKey(chain.DevSeed, "validator", i))
+	id, err := p2p.PeerID(Key(Seed, "validator", i))
 	if err != nil {
 		return "", err
 	}

@@ -4,10 +4,12 @@ import (
 	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/ledger"
 	"github.com/sovereign-ledger/sovereign/txpool"
 )
 
@@ -15,6 +17,9 @@ import (
 type Config struct {
 	DataDir string
 	Genesis *chain.Genesis
+	// Store is the chain database; nil opens goleveldb in DATADIR/chaindata.
+	// Tests pass ledger.NewMemStore().
+	Store ledger.Store
 
 	// Key is the validator key; nil runs an observer that follows and
 	// serves but never votes.
@@ -70,4 +75,12 @@ func (c *Config) fill() error {
 		c.Clock = systemClock{}
 	}
 	return nil
+}
+
+// openStore is the configured store, or the goleveldb database in the data dir.
+func (c *Config) openStore() (ledger.Store, error) {
+	if c.Store != nil {
+		return c.Store, nil
+	}
+	return ledger.OpenLevelDB(filepath.Join(c.DataDir, "chaindata"))
 }

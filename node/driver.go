@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/consensus"
+	"github.com/sovereign-ledger/sovereign/ledger"
 	"github.com/sovereign-ledger/sovereign/p2p"
 )
 
@@ -257,8 +258,8 @@ func (d *driver) send(msgs []consensus.Message) {
 
 func (d *driver) commit(c consensus.Commit) error {
 	start := time.Now()
-	if err := d.n.ledger.Commit(c.Block, c.Cert); err != nil {
-		return fmt.Errorf("commit block %d: %w", c.Block.Height(), err)
+	if err := d.n.backend.CommitFinal(c.Block, c.Cert); err != nil {
+		return err
 	}
 	rejected := 0
 	if rs, err := d.n.store.Receipts(c.Block.Height()); err == nil {
@@ -274,12 +275,10 @@ func (d *driver) commit(c consensus.Commit) error {
 			return err
 		}
 	}
-	d.n.pool.Update(newLedgerView(d.n.ledger), c.Block.Txs)
 	d.lastFin = d.n.cfg.Clock.Now()
 	if d.propose != nil && d.propose.Height <= c.Block.Height() {
 		d.propose = nil
 	}
-	d.n.committed()
 	d.n.log.Debug("block final", "height", c.Block.Height(), "txs", len(c.Block.Txs), "hash", c.Block.Hash())
 	return nil
 }
@@ -342,7 +341,7 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 	}
 	p := d.n.cfg.Genesis.Params
 	txs := d.n.pool.Pending(p.BlockMaxTxs, p.BlockMaxBytes)
-	b, ex, err := l.Build(chain.BlockTemplate{
+	b, ex, err := l.Build(ledger.BlockTemplate{
 		Round: req.Round, Time: ts, Proposer: *d.n.self, Reveal: reveal, LastCommit: req.LastCommit,
 	}, txs)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/wallet"
 	"github.com/sovereign-ledger/sovereign/wallet/walletcmd"
 	"github.com/urfave/cli/v2"
@@ -22,11 +23,11 @@ import (
 // TestEscrowCLI drives the escrow, withdrawal and bank commands exactly as
 // docs/ESCROW.md shows them, against a real node.
 func TestEscrowCLI(t *testing.T) {
-	g := chain.DevGenesis(1)
+	g := devnet.DefaultGenesis(1)
 	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
 	g.Params.ProtectionPeriod = chain.Duration(time.Second)
-	n, err := New(Config{DataDir: t.TempDir(), Genesis: g, Key: chain.DevKey(chain.DevSeed, "validator", 0),
-		HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0), RPCAddr: "127.0.0.1:0",
+	n, err := New(Config{DataDir: t.TempDir(), Genesis: g, Key: devnet.Key(devnet.Seed, "validator", 0),
+		HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0), RPCAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -38,9 +39,9 @@ func TestEscrowCLI(t *testing.T) {
 	dir := t.TempDir()
 	ks, pw := filepath.Join(dir, "keys"), filepath.Join(dir, "pw")
 	os.WriteFile(pw, []byte("pw\n"), 0o600)
-	alice, bob := chain.DevKey(chain.DevSeed, "customer", 0), chain.DevKey(chain.DevSeed, "customer", 1)
-	bankA, bankB := chain.DevKey(chain.DevSeed, "bank", 0), chain.DevKey(chain.DevSeed, "bank", 1)
-	wkey := chain.DevKey(chain.DevSeed, "withdrawal", 0)
+	alice, bob := devnet.Key(devnet.Seed, "customer", 0), devnet.Key(devnet.Seed, "customer", 1)
+	bankA, bankB := devnet.Key(devnet.Seed, "bank", 0), devnet.Key(devnet.Seed, "bank", 1)
+	wkey := devnet.Key(devnet.Seed, "withdrawal", 0)
 	for _, k := range []*ecdsa.PrivateKey{alice, bob, bankA, bankB, wkey} {
 		if _, err := wallet.ImportKey(ks, k, "pw", wallet.LightScrypt()); err != nil {
 			t.Fatal(err)

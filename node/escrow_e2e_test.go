@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
 )
@@ -81,17 +82,17 @@ func TestEscrowSeedFlow(t *testing.T) {
 	hook := httptest.NewServer(sink)
 	defer hook.Close()
 
-	alice, bob := chain.DevKey(chain.DevSeed, "customer", 0), chain.DevKey(chain.DevSeed, "customer", 1)
-	carol, dave := chain.DevKey(chain.DevSeed, "customer", 2), chain.DevKey(chain.DevSeed, "customer", 3)
-	bankA, bankB := chain.DevKey(chain.DevSeed, "bank", 0), chain.DevKey(chain.DevSeed, "bank", 1) // alice, carol: A; bob, dave: B
-	wkey := chain.DevKey(chain.DevSeed, "withdrawal", 0)
-	g := chain.DevGenesis(1)
+	alice, bob := devnet.Key(devnet.Seed, "customer", 0), devnet.Key(devnet.Seed, "customer", 1)
+	carol, dave := devnet.Key(devnet.Seed, "customer", 2), devnet.Key(devnet.Seed, "customer", 3)
+	bankA, bankB := devnet.Key(devnet.Seed, "bank", 0), devnet.Key(devnet.Seed, "bank", 1) // alice, carol: A; bob, dave: B
+	wkey := devnet.Key(devnet.Seed, "withdrawal", 0)
+	g := devnet.DefaultGenesis(1)
 	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
 	g.Params.ProtectionPeriod = chain.Duration(3 * time.Second)
 	g.Params.FeedbackDeadline = chain.Duration(2 * time.Second)
 	n, err := New(Config{
 		DataDir: t.TempDir(), Genesis: g,
-		Key: chain.DevKey(chain.DevSeed, "validator", 0), HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
+		Key: devnet.Key(devnet.Seed, "validator", 0), HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr:  "127.0.0.1:0",
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Webhooks: []Webhook{{URL: hook.URL, Secret: sink.secret, Accounts: []common.Address{addrOf(alice), addrOf(bob)}, MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}},

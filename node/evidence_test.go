@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/consensus"
+	"github.com/sovereign-ledger/sovereign/devnet"
 )
 
 // TestEvidenceGoesOnChain: equivocation the core reports becomes an
@@ -16,7 +17,7 @@ import (
 func TestEvidenceGoesOnChain(t *testing.T) {
 	n := startNode(t, t.TempDir())
 	defer n.Close()
-	key := chain.DevKey(chain.DevSeed, "validator", 0)
+	key := devnet.Key(devnet.Seed, "validator", 0)
 	vote := func(block common.Hash) *consensus.Vote {
 		v := &consensus.Vote{Type: chain.VotePrevote, Height: 3, Round: 0, BlockHash: block, Validator: crypto.PubkeyToAddress(key.PublicKey)}
 		v.Sig, _ = crypto.Sign(v.SignHash("sovereign-devnet").Bytes(), key)

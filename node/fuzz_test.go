@@ -5,14 +5,15 @@ import (
 
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 )
 
 // FuzzTxBatch: the gossip validator for transaction batches refuses every
 // malformed batch with an error and never panics.
 func FuzzTxBatch(f *testing.F) {
-	n := &Node{cfg: Config{Genesis: chain.DevGenesis(1)}}
+	n := &Node{cfg: Config{Genesis: devnet.DefaultGenesis(1)}}
 	tx := chain.NewTx("sovereign-devnet", 0, chain.Transfer{Asset: "CNY", Amount: 1})
-	_ = tx.Sign(chain.DevKey(chain.DevSeed, "customer", 0))
+	_ = tx.Sign(devnet.Key(devnet.Seed, "customer", 0))
 	good, _ := rlp.EncodeToBytes([][]byte{tx.Bytes()})
 	f.Add(good)
 	f.Add([]byte{0xc0})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 )
 
 // TestHashChainRotates: a validator whose hash chain holds only a few
@@ -17,16 +18,16 @@ import (
 // chains on disk and goes on.
 func TestHashChainRotates(t *testing.T) {
 	const length = 4
-	g := chain.DevGenesis(1)
+	g := devnet.DefaultGenesis(1)
 	g.Params.EmptyBlockInterval = chain.Duration(20 * time.Millisecond)
-	secret := chain.DevHashChainSecret(chain.DevSeed, 0)
+	secret := devnet.HashChainSecret(devnet.Seed, 0)
 	g.Validators[0].RevealTip = chain.NewHashChain(secret, length).Tip()
 	g.Validators[0].RevealLength = length
 	dir := t.TempDir()
 	start := func() *Node {
 		n, err := New(Config{
 			DataDir: dir, Genesis: g,
-			Key: chain.DevKey(chain.DevSeed, "validator", 0), HashChainSecret: secret, HashChainLength: length,
+			Key: devnet.Key(devnet.Seed, "validator", 0), HashChainSecret: secret, HashChainLength: length,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
 		if err != nil {

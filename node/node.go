@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/ledger"
 	"github.com/sovereign-ledger/sovereign/p2p"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/txpool"
@@ -25,8 +26,9 @@ import (
 type Node struct {
 	cfg    Config
 	log    *slog.Logger
-	store  *chain.Store
-	ledger *chain.Ledger
+	kv     ledger.Store // the database; closed last
+	store  *ledger.DB
+	ledger *ledger.Ledger
 	pool   *txpool.Pool
 	driver *driver
 	self   *common.Address
@@ -42,8 +44,8 @@ type Node struct {
 	httpSrv *http.Server
 	rpcLn   net.Listener
 
-	finalMu sync.Mutex
-	finalCh chan struct{} // closed and replaced on every commit
+	final   *FinalSignal
+	backend *Backend // the RPC adapter, also used by the node's own submitters and webhooks
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -60,34 +62,36 @@ func New(cfg Config) (*Node, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	store, err := chain.OpenStore(filepath.Join(cfg.DataDir, "chaindata"))
+	kv, err := cfg.openStore()
 	if err != nil {
 		return nil, err
 	}
-	ledger, err := chain.OpenLedger(store, cfg.Genesis)
+	ledger, err := ledger.OpenLedger(kv, cfg.Genesis)
 	if err != nil {
-		store.Close()
+		kv.Close()
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, store: store, ledger: ledger, finalCh: make(chan struct{}), fatal: make(chan error, 1),
+
+	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
 		sigs: newSigCache(), outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
 	if err := n.loadNodeKey(); err != nil {
-		store.Close()
+		kv.Close()
 		return nil, err
 	}
 	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, newLedgerView(ledger))
+	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx})
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
 		if _, ok := ledger.Validators().Get(addr); ok {
-			n.self = &addr
+			n.self, n.backend.Self = &addr, &addr
 		} else {
 			n.log.Warn("key is not in the validator set; running as an observer", "address", addr)
 		}
 	}
 	n.driver, err = newDriver(n)
 	if err != nil {
-		store.Close()
+		kv.Close()
 		return nil, err
 	}
 	return n, nil
@@ -114,7 +118,7 @@ func (n *Node) Start() error {
 			return fmt.Errorf("rpc listen %s: %w", n.cfg.RPCAddr, err)
 		}
 		n.rpcLn = ln
-		n.rpcSrv = rpc.NewServer(backend{n})
+		n.rpcSrv = rpc.NewServer(n.backend)
 		n.httpSrv = &http.Server{Handler: n.metrics.withMetrics(n.rpcSrv.Handler()), ReadHeaderTimeout: 10 * time.Second}
 		n.wg.Add(1)
 		go func() {
@@ -171,36 +175,25 @@ func (n *Node) Close() error {
 	if n.net != nil {
 		n.net.Close()
 	}
-	return n.store.Close()
+	return n.kv.Close()
 }
 
 // Ledger is the node's ledger (for tests and tools).
-func (n *Node) Ledger() *chain.Ledger { return n.ledger }
+func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
 
 // Pool is the node's transaction pool.
 func (n *Node) Pool() *txpool.Pool { return n.pool }
-
-// committed wakes everyone waiting for a new final block.
-func (n *Node) committed() {
-	n.finalMu.Lock()
-	close(n.finalCh)
-	n.finalCh = make(chan struct{})
-	n.finalMu.Unlock()
-}
-
-func (n *Node) finalSignal() <-chan struct{} {
-	n.finalMu.Lock()
-	defer n.finalMu.Unlock()
-	return n.finalCh
-}
 
 // ledgerView is the txpool's read-only view of committed state: one
 // working state over the committed store, so each account is read and
 // decoded once per view however often the pool asks. A new view is made
 // after every commit.
-type ledgerView struct{ st *chain.State }
+type ledgerView struct{ st *ledger.State }
 
-func newLedgerView(l *chain.Ledger) ledgerView { return ledgerView{l.State()} }
+func newLedgerView(l *ledger.Ledger) ledgerView { return ledgerView{l.State()} }
+
+// NewPoolView is the pool's view of l's committed state (txpool.New takes it).
+func NewPoolView(l *ledger.Ledger) txpool.StateView { return newLedgerView(l) }
 
 func (v ledgerView) Nonce(a common.Address) uint64 {
 	acct, ok := v.st.Account(a)
@@ -273,4 +266,18 @@ func (n *Node) P2PAddrs() []string {
 		out = append(out, a.String())
 	}
 	return out
+}
+
+// consensusStatus is the core's round and key holder, and the peer count.
+func (n *Node) consensusStatus() (uint32, common.Address, int) {
+	st := n.driver.Status()
+	return st.Round, st.Holder, n.peerCount()
+}
+
+// gossipTx queues an admitted transaction for relay; a lone node has no one
+// to tell.
+func (n *Node) gossipTx(tx *chain.Tx) {
+	if n.net != nil {
+		n.outTxs <- tx
+	}
 }

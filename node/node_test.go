@@ -13,17 +13,18 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 )
 
 func startNode(t *testing.T, dir string) *Node {
 	t.Helper()
-	g := chain.DevGenesis(1)
+	g := devnet.DefaultGenesis(1)
 	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
 	n, err := New(Config{
 		DataDir:         dir,
 		Genesis:         g,
-		Key:             chain.DevKey(chain.DevSeed, "validator", 0),
-		HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
+		Key:             devnet.Key(devnet.Seed, "validator", 0),
+		HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr:         "127.0.0.1:0",
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -46,8 +47,8 @@ func TestNodeFinalizesAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice := chain.DevKey(chain.DevSeed, "customer", 0)
-	bob := chain.DevAddress(chain.DevSeed, "customer", 1)
+	alice := devnet.Key(devnet.Seed, "customer", 0)
+	bob := devnet.Address(devnet.Seed, "customer", 1)
 	var hashes []common.Hash
 	for i := uint64(0); i < 20; i++ {
 		tx := chain.NewTx("sovereign-devnet", i, chain.Transfer{To: bob, Asset: "CNY", Amount: 100})
@@ -93,7 +94,7 @@ func TestNodeFinalizesAndResumes(t *testing.T) {
 	// the chain goes on after the restart
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := (backend{n}).WaitFinal(ctx, height+2); err != nil {
+	if err := n.backend.WaitFinal(ctx, height+2); err != nil {
 		t.Fatalf("no new blocks after restart: %v", err)
 	}
 }
@@ -156,8 +157,8 @@ func TestUnregisteredSenderIsRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	stranger := chain.DevKey(chain.DevSeed, "stranger", 0)
-	tx := chain.NewTx("sovereign-devnet", 0, chain.RegisterAccount{Account: chain.DevAddress(chain.DevSeed, "stranger", 1)})
+	stranger := devnet.Key(devnet.Seed, "stranger", 0)
+	tx := chain.NewTx("sovereign-devnet", 0, chain.RegisterAccount{Account: devnet.Address(devnet.Seed, "stranger", 1)})
 	if err := tx.Sign(stranger); err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func (o *ownTxs) send(body chain.Body) (common.Hash, error) {
 	if err := tx.Sign(o.n.cfg.Key); err != nil {
 		return common.Hash{}, err
 	}
-	if err := (backend{o.n}).SubmitTx(tx); err != nil {
+	if err := o.n.backend.submit(tx); err != nil {
 		return tx.Hash(), err
 	}
 	o.nextNonce = nonce + 1

@@ -135,13 +135,13 @@ func (ww *webhookWorker) run(ctx context.Context) error {
 		cur = webhookCursor{Height: ww.n.ledger.Head().Height, Position: 1 << 30}
 	}
 	for height := cur.Height; ; height++ {
-		if err := (backend{ww.n}).WaitFinal(ctx, height); err != nil {
+		if err := ww.n.backend.WaitFinal(ctx, height); err != nil {
 			return err
 		}
 		if height == 0 {
 			continue
 		}
-		b, _, receipts, err := (backend{ww.n}).BlockByNumber(height)
+		b, _, receipts, err := ww.n.backend.BlockByNumber(height)
 		if err != nil {
 			return fmt.Errorf("read block %d: %w", height, err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/wallet"
 )
 
@@ -49,14 +50,14 @@ func TestWebhookResumesAndNeverBlocks(t *testing.T) {
 	sink := &countingSink{count: map[string]int{}}
 	good := httptest.NewServer(sink)
 	defer good.Close()
-	bob := chain.DevAddress(chain.DevSeed, "customer", 1)
+	bob := devnet.Address(devnet.Seed, "customer", 1)
 	hooks := []Webhook{{URL: hanging.URL, Secret: "x"}, {URL: good.URL, Secret: "y", Accounts: []common.Address{bob}}}
 	dir := t.TempDir()
 	start := func() *Node {
-		g := chain.DevGenesis(1)
+		g := devnet.DefaultGenesis(1)
 		g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
-		n, err := New(Config{DataDir: dir, Genesis: g, Key: chain.DevKey(chain.DevSeed, "validator", 0),
-			HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0), RPCAddr: "127.0.0.1:0",
+		n, err := New(Config{DataDir: dir, Genesis: g, Key: devnet.Key(devnet.Seed, "validator", 0),
+			HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0), RPCAddr: "127.0.0.1:0",
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks})
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +67,7 @@ func TestWebhookResumesAndNeverBlocks(t *testing.T) {
 		}
 		return n
 	}
-	alice := chain.DevKey(chain.DevSeed, "customer", 0)
+	alice := devnet.Key(devnet.Seed, "customer", 0)
 	transfer := func(n *Node) {
 		t.Helper()
 		c, err := wallet.Dial(n.RPCURL())

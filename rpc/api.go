@@ -16,13 +16,6 @@ import (
 // MaxWait caps how long sov_waitTransaction blocks.
 const MaxWait = 60 * time.Second
 
-// PendingNoncer is an optional Backend extension: a backend that knows the
-// pool's next nonce for a sender reports it, and sov_getAccount returns it as
-// pending_nonce so a wallet can send several transactions without waiting.
-type PendingNoncer interface {
-	PendingNonce(addr common.Address) (nonce uint64, ok bool)
-}
-
 // API is the "sov" service. Each exported method is one JSON-RPC method:
 // SendRawTransaction is sov_sendRawTransaction, and so on.
 type API struct {
@@ -46,7 +39,7 @@ func (api *API) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
 		return common.Hash{}, rejectionError(err, &h)
 	}
 	hash := tx.Hash()
-	if err := api.b.SubmitTx(tx); err != nil {
+	if err := api.b.SubmitTxs([]*chain.Tx{tx})[0]; err != nil {
 		return common.Hash{}, rejectionError(err, &hash)
 	}
 	return hash, nil
@@ -104,7 +97,7 @@ func (api *API) GetBlockByNumber(ref BlockRef, full *bool) (*Block, error) {
 		height = st.FinalHeight
 	}
 	notFound := newError(CodeNotFound, ErrCodeBlockNotFound, "block %s not found (final height %d)", ref, st.FinalHeight)
-	if height > st.Height {
+	if height > st.FinalHeight {
 		return nil, notFound
 	}
 	b, cert, receipts, err := api.b.BlockByNumber(height)
@@ -162,10 +155,9 @@ func (api *API) GetAccount(addr common.Address, asset *string) (*Account, error)
 		return nil, newError(CodeNotFound, ErrCodeAccountNotFound, "account not found: %s", addr.Hex())
 	}
 	out := api.assets.account(addr, acct, api.g, only)
-	if pn, ok := api.b.(PendingNoncer); ok {
-		if n, ok := pn.PendingNonce(addr); ok {
-			out.PendingNonce = &n
-		}
+	// pending_nonce lets a wallet send several transactions without waiting.
+	if n, ok := api.b.PendingNonce(addr); ok {
+		out.PendingNonce = &n
 	}
 	return &out, nil
 }
@@ -238,7 +230,7 @@ func (api *API) ChainInfo() *ChainInfo {
 		names[v.Address] = v.Name
 	}
 	out := &ChainInfo{
-		ChainID: st.ChainID, GenesisHash: st.GenesisHash, Height: st.Height, FinalHeight: st.FinalHeight,
+		ChainID: st.ChainID, GenesisHash: st.GenesisHash, FinalHeight: st.FinalHeight,
 		Round: st.Round, Holder: st.Holder, Self: st.Self, PeerCount: st.PeerCount,
 		Validators: make([]Validator, len(st.Validators)), Assets: make([]Asset, len(api.g.Assets)),
 	}
@@ -308,12 +300,6 @@ func (api *API) subscribeFinal(ctx context.Context, each func(notify func(any) e
 
 func encodeHeader(h *chain.Header) ([]byte, error) { return rlp.EncodeToBytes(h) }
 
-// BatchSubmitter is an optional Backend extension that admits many
-// transactions at once (the node recovers their signatures in parallel).
-type BatchSubmitter interface {
-	SubmitTxs(txs []*chain.Tx) []error
-}
-
 // MaxBatchTxs bounds sov_sendRawTransactions.
 const MaxBatchTxs = 1000
 
@@ -344,15 +330,7 @@ func (api *API) SendRawTransactions(raws []hexutil.Bytes) ([]SubmitResult, error
 		out[i].Hash = tx.Hash()
 		txs, idx = append(txs, tx), append(idx, i)
 	}
-	var errs []error
-	if bs, ok := api.b.(BatchSubmitter); ok {
-		errs = bs.SubmitTxs(txs)
-	} else {
-		for _, tx := range txs {
-			errs = append(errs, api.b.SubmitTx(tx))
-		}
-	}
-	for j, err := range errs {
+	for j, err := range api.b.SubmitTxs(txs) {
 		if err != nil {
 			out[idx[j]].Code, out[idx[j]].Error = chain.CodeOf(err), err.Error()
 		}

@@ -8,13 +8,30 @@ import (
 )
 
 // Backend is what the RPC service needs from a node. It is defined here,
-// where it is consumed; node implements it, and tests use an in-memory twin.
+// where it is consumed, as three small interfaces; every one is required, so
+// a backend that lacks a capability does not compile. node implements it, and
+// node/nodetest runs the same implementation over an in-memory store.
 type Backend interface {
+	TxSubmitter
+	ChainReader
+	EscrowReader
+}
+
+// TxSubmitter admits transactions to the node's pool.
+type TxSubmitter interface {
+	// SubmitTxs admits decoded transactions (signatures recovered in
+	// parallel) and returns one error per transaction, nil when admitted. A
+	// rejection wraps a chain sentinel (chain.CodeOf gives its code).
+	SubmitTxs(txs []*chain.Tx) []error
+	// PendingNonce is the nonce the sender's next transaction should carry,
+	// counting those still waiting in the pool (ok false when none wait).
+	PendingNonce(addr common.Address) (nonce uint64, ok bool)
+}
+
+// ChainReader reads final blocks, transactions, accounts and proofs.
+type ChainReader interface {
 	// Genesis is the chain's genesis (chain id, assets and their decimals, banks, validators).
 	Genesis() *chain.Genesis
-	// SubmitTx admits a decoded transaction to the pool. A rejection wraps a
-	// chain sentinel (chain.CodeOf gives its code).
-	SubmitTx(tx *chain.Tx) error
 	// LookupTx finds a transaction: in a final block, in the pool, or
 	// recently rejected. found is false when the node has never seen it.
 	LookupTx(hash common.Hash) (TxLookup, bool, error)
@@ -55,8 +72,7 @@ type StateProof struct {
 type ChainStatus struct {
 	ChainID     string
 	GenesisHash common.Hash
-	Height      uint64 // highest stored block (all stored blocks are final)
-	FinalHeight uint64
+	FinalHeight uint64 // highest stored block: a node stores final blocks only
 	Round       uint32
 	Holder      common.Address // current sovereign key holder
 	Validators  []chain.Validator

@@ -8,7 +8,7 @@
 // go-ethereum's rpc package.
 //
 // The service reads the node through the narrow Backend interface defined
-// here; node implements it and rpctest holds an in-memory twin.
+// here; node implements it, and node/nodetest runs the same implementation over the in-memory store.
 //
 // JSON exists only at this edge: field names are snake_case, hashes and
 // addresses 0x-hex, amounts decimal strings in the asset's units (with the raw

@@ -9,7 +9,7 @@ import (
 )
 
 // EscrowReader is the committed ledger's escrow, payout and feedback
-// queries. *chain.Ledger implements it.
+// queries. *ledger.Ledger implements it.
 type EscrowReader interface {
 	Head() *chain.Header
 	Escrow(id common.Hash) (*chain.Escrow, bool, error)
@@ -20,44 +20,23 @@ type EscrowReader interface {
 	Bank(a common.Address) (*chain.BankInfo, bool, error)
 }
 
-// EscrowBackend is an optional Backend extension: a backend with a ledger
-// serves sov_getEscrow, sov_listEscrows, sov_getPayout, sov_listPayouts,
-// sov_reconciliation and sov_getBank. Others answer method_not_supported.
-type EscrowBackend interface {
-	EscrowLedger() EscrowReader
-}
-
 // Error codes of the escrow methods.
 const (
 	ErrCodeEscrowNotFound = "escrow_not_found"
 	ErrCodePayoutNotFound = "payout_not_found"
 	ErrCodeBankNotFound   = "bank_not_found"
-	ErrCodeNotSupported   = "method_not_supported"
 )
-
-func (api *API) escrows() (EscrowReader, error) {
-	if eb, ok := api.b.(EscrowBackend); ok {
-		if r := eb.EscrowLedger(); r != nil {
-			return r, nil
-		}
-	}
-	return nil, newError(CodeInvalidParams, ErrCodeNotSupported, "this node does not serve escrow queries")
-}
 
 // GetEscrow returns an escrow with its bank feedback status.
 func (api *API) GetEscrow(id common.Hash) (*Escrow, error) {
-	r, err := api.escrows()
-	if err != nil {
-		return nil, err
-	}
-	e, ok, err := r.Escrow(id)
+	e, ok, err := api.b.Escrow(id)
 	if err != nil {
 		return nil, internalError("read escrow", err)
 	}
 	if !ok {
 		return nil, newError(CodeNotFound, ErrCodeEscrowNotFound, "escrow not found: %s", id.Hex())
 	}
-	out := api.assets.escrow(e, r.Head().Time)
+	out := api.assets.escrow(e, api.b.Head().Time)
 	return &out, nil
 }
 
@@ -72,10 +51,6 @@ type EscrowList struct {
 
 // ListEscrows lists escrows.
 func (api *API) ListEscrows(q EscrowList) ([]Escrow, error) {
-	r, err := api.escrows()
-	if err != nil {
-		return nil, err
-	}
 	cq := chain.EscrowQuery{Account: q.Account, Limit: min(q.Limit, 1000)}
 	if q.Status != "" {
 		s, ok := chain.ParseEscrowStatus(q.Status)
@@ -87,11 +62,11 @@ func (api *API) ListEscrows(q EscrowList) ([]Escrow, error) {
 	if q.Account == nil && cq.Status != 0 && cq.Status != chain.EscrowOpen {
 		return nil, invalidParams("listing %s escrows needs an account", q.Status)
 	}
-	list, err := r.Escrows(cq)
+	list, err := api.b.Escrows(cq)
 	if err != nil {
 		return nil, internalError("list escrows", err)
 	}
-	now := r.Head().Time
+	now := api.b.Head().Time
 	out := make([]Escrow, len(list))
 	for i, e := range list {
 		out[i] = api.assets.escrow(e, now)
@@ -101,18 +76,14 @@ func (api *API) ListEscrows(q EscrowList) ([]Escrow, error) {
 
 // GetPayout returns a payout (withdrawal) with its bank feedback status.
 func (api *API) GetPayout(id common.Hash) (*Payout, error) {
-	r, err := api.escrows()
-	if err != nil {
-		return nil, err
-	}
-	p, ok, err := r.Payout(id)
+	p, ok, err := api.b.Payout(id)
 	if err != nil {
 		return nil, internalError("read payout", err)
 	}
 	if !ok {
 		return nil, newError(CodeNotFound, ErrCodePayoutNotFound, "payout not found: %s", id.Hex())
 	}
-	out := api.assets.payout(p, r.Head().Time)
+	out := api.assets.payout(p, api.b.Head().Time)
 	return &out, nil
 }
 
@@ -141,16 +112,12 @@ func (q BankRange) bounds(head uint64) (uint64, uint64, error) {
 // ListPayouts lists the payouts the bank must make or made, created in
 // the block range.
 func (api *API) ListPayouts(q BankRange) ([]Payout, error) {
-	r, err := api.escrows()
-	if err != nil {
-		return nil, err
-	}
-	head := r.Head()
+	head := api.b.Head()
 	from, to, err := q.bounds(head.Height)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := r.BankRecords(q.Bank, from, to)
+	recs, err := api.b.BankRecords(q.Bank, from, to)
 	if err != nil {
 		return nil, internalError("list payouts", err)
 	}
@@ -166,15 +133,11 @@ func (api *API) ListPayouts(q BankRange) ([]Payout, error) {
 // Reconciliation reports a bank's records created in the block range by
 // where its feedback stands: matched, waiting, overdue, mismatched.
 func (api *API) Reconciliation(q BankRange) (*Reconciliation, error) {
-	r, err := api.escrows()
+	from, to, err := q.bounds(api.b.Head().Height)
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := q.bounds(r.Head().Height)
-	if err != nil {
-		return nil, err
-	}
-	rep, err := r.Reconcile(q.Bank, from, to)
+	rep, err := api.b.Reconcile(q.Bank, from, to)
 	if err != nil {
 		return nil, internalError("reconcile", err)
 	}
@@ -184,11 +147,7 @@ func (api *API) Reconciliation(q BankRange) (*Reconciliation, error) {
 // GetBank returns a member bank with its public key (to which payout
 // details are encrypted), once known.
 func (api *API) GetBank(addr common.Address) (*Bank, error) {
-	r, err := api.escrows()
-	if err != nil {
-		return nil, err
-	}
-	b, ok, err := r.Bank(addr)
+	b, ok, err := api.b.Bank(addr)
 	if err != nil {
 		return nil, internalError("read bank", err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/node/nodetest"
 	"github.com/sovereign-ledger/sovereign/rpc"
-	"github.com/sovereign-ledger/sovereign/rpc/rpctest"
 )
 
 // escrowStub is a fixed ledger of one escrow (released, waiting for the
@@ -34,22 +34,22 @@ func (s escrowStub) Bank(a common.Address) (*chain.BankInfo, bool, error) {
 	return &chain.BankInfo{Address: a, Name: "B", PubKey: []byte{4, 1}}, true, nil
 }
 
+// escrowBackend serves the stub's escrow queries beside a real chain.
 type escrowBackend struct {
-	*rpctest.Chain
-	stub escrowStub
+	rpc.TxSubmitter
+	rpc.ChainReader
+	rpc.EscrowReader
 }
 
-func (b escrowBackend) EscrowLedger() rpc.EscrowReader { return b.stub }
-
 func TestEscrowMethods(t *testing.T) {
-	c, keys := rpctest.New()
-	e := &chain.Escrow{ID: common.Hash{7}, Payer: rpctest.Addr(keys.Alice), Payee: rpctest.Addr(keys.Bob), Asset: "CNY", Amount: 1234,
+	c, keys := nodetest.New()
+	e := &chain.Escrow{ID: common.Hash{7}, Payer: nodetest.Addr(keys.Alice), Payee: nodetest.Addr(keys.Bob), Asset: "CNY", Amount: 1234,
 		Expiry: 90_000, Status: chain.EscrowReleased, Released: 1000, Returned: 234, UnlockAt: 80_000, EndedHeight: 4,
-		Track: chain.BankTrack{Bank: rpctest.Addr(keys.Bank), Matched: 1, Steps: []chain.Step{
+		Track: chain.BankTrack{Bank: nodetest.Addr(keys.Bank), Matched: 1, Steps: []chain.Step{
 			{Kind: chain.FeedbackHoldPlaced, Amount: 1234, Due: 20_000, Ref: "R1", MatchedAt: 15_000},
 			{Kind: chain.FeedbackDebitExecuted, Amount: 1000, Due: 40_000},
 		}}}
-	srv := rpc.NewServer(escrowBackend{Chain: c, stub: escrowStub{e}})
+	srv := rpc.NewServer(escrowBackend{c, c, escrowStub{e}})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	plain := &env{t: t, url: hs.URL}
@@ -78,18 +78,18 @@ func TestEscrowMethods(t *testing.T) {
 		t.Errorf("released without account: %s", code)
 	}
 	var rec rpc.Reconciliation
-	json.Unmarshal(call(t, plain, "sov_reconciliation", map[string]any{"bank": rpctest.Addr(keys.Bank)}), &rec)
+	json.Unmarshal(call(t, plain, "sov_reconciliation", map[string]any{"bank": nodetest.Addr(keys.Bank)}), &rec)
 	if rec.Counts["overdue"] != 1 || rec.Overdue[0].Kind != "escrow" || rec.From != 1 || rec.To != 9 {
 		t.Errorf("reconciliation %+v", rec)
 	}
-	if code := errCode(t, plain, "sov_reconciliation", map[string]any{"bank": rpctest.Addr(keys.Bank), "from": 5, "to": 4}); code != "invalid_params" {
+	if code := errCode(t, plain, "sov_reconciliation", map[string]any{"bank": nodetest.Addr(keys.Bank), "from": 5, "to": 4}); code != "invalid_params" {
 		t.Errorf("empty range: %s", code)
 	}
 
-	// a backend without a ledger says so
-	noLedger := newEnv(t)
-	if code := errCode(t, noLedger, "sov_getEscrow", e.ID); code != "method_not_supported" {
-		t.Errorf("without ledger: %s", code)
+	// the real ledger knows no such escrow
+	real := newEnv(t)
+	if code := errCode(t, real, "sov_getEscrow", e.ID); code != rpc.ErrCodeEscrowNotFound {
+		t.Errorf("unknown escrow: %s", code)
 	}
 }
 

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sovereign-ledger/sovereign/node/nodetest"
 	"github.com/sovereign-ledger/sovereign/rpc"
-	"github.com/sovereign-ledger/sovereign/rpc/rpctest"
 )
 
 // FuzzHandler feeds arbitrary request bodies to the HTTP handler: it must
@@ -25,7 +25,7 @@ func FuzzHandler(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	c, _ := rpctest.New()
+	c, _ := nodetest.New()
 	h := rpc.NewServer(c).Handler()
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))

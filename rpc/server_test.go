@@ -21,20 +21,20 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/ethereum/go-ethereum/trie"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/node/nodetest"
 	"github.com/sovereign-ledger/sovereign/rpc"
-	"github.com/sovereign-ledger/sovereign/rpc/rpctest"
 )
 
 type env struct {
 	t    *testing.T
-	c    *rpctest.Chain
-	keys rpctest.Keys
+	c    *nodetest.Chain
+	keys nodetest.Keys
 	url  string
 }
 
 func newEnv(t *testing.T, opts ...rpc.Option) *env {
 	t.Helper()
-	c, keys := rpctest.New()
+	c, keys := nodetest.New()
 	srv := rpc.NewServer(c, opts...)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); srv.Close() })
@@ -118,7 +118,7 @@ func (e *env) fails(num int, code string, method string, params ...any) response
 
 func (e *env) signed(key *ecdsa.PrivateKey, nonce uint64, body chain.Body) *chain.Tx {
 	e.t.Helper()
-	tx := chain.NewTx(rpctest.ChainID, nonce, body)
+	tx := chain.NewTx(nodetest.ChainID, nonce, body)
 	if err := tx.Sign(key); err != nil {
 		e.t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestOversizedAndContentType(t *testing.T) {
 
 func TestSendAndGetTransaction(t *testing.T) {
 	e := newEnv(t)
-	alice, bob := rpctest.Addr(e.keys.Alice), rpctest.Addr(e.keys.Bob)
+	alice, bob := nodetest.Addr(e.keys.Alice), nodetest.Addr(e.keys.Bob)
 
 	tx := e.signed(e.keys.Alice, 0, chain.Transfer{To: bob, Asset: "CNY", Amount: 1234})
 	hash := e.send(tx)
@@ -270,14 +270,15 @@ func TestSendAndGetTransaction(t *testing.T) {
 	e.fails(rpc.CodeRejected, "wrong_chain", "sov_sendRawTransaction", hexutil.Encode(wrong.Bytes()))
 	e.fails(rpc.CodeRejected, "already_known", "sov_sendRawTransaction", hexutil.Encode(tx.Bytes()))
 
-	// Rejected by the ledger after admission: the receipt carries the code.
-	a := e.signed(e.keys.Alice, 1, chain.Transfer{To: bob, Asset: "CNY", Amount: 8000})
-	b := e.signed(e.keys.Alice, 2, chain.Transfer{To: bob, Asset: "CNY", Amount: 8000})
+	// Rejected by the ledger after admission (the pool does not look up
+	// recipients): the receipt carries the code.
+	a := e.signed(e.keys.Alice, 1, chain.Transfer{To: bob, Asset: "CNY", Amount: 8})
+	b := e.signed(e.keys.Alice, 2, chain.Transfer{To: nodetest.Addr(e.keys.Carol), Asset: "CNY", Amount: 8})
 	e.send(a)
 	e.send(b)
 	e.c.Seal()
 	e.result(&got, "sov_getTransaction", b.Hash())
-	if got.Status != "rejected" || *got.Height != 2 || *got.Index != 1 || got.Code != "insufficient_funds" || got.Receipt.OK || got.Receipt.Code != "insufficient_funds" {
+	if got.Status != "rejected" || *got.Height != 2 || *got.Index != 1 || got.Code != "unknown_account" || got.Receipt.OK || got.Receipt.Code != "unknown_account" {
 		t.Fatalf("tx rejected in block: %+v %+v", got, got.Receipt)
 	}
 
@@ -289,7 +290,7 @@ func TestSendAndGetTransaction(t *testing.T) {
 
 func TestGetBlockByNumber(t *testing.T) {
 	e := newEnv(t)
-	bob := rpctest.Addr(e.keys.Bob)
+	bob := nodetest.Addr(e.keys.Bob)
 	tx := e.signed(e.keys.Alice, 0, chain.Transfer{To: bob, Asset: "CNY", Amount: 5})
 	e.send(tx)
 	sealed := e.c.Seal()
@@ -332,10 +333,10 @@ func TestGetBlockByNumber(t *testing.T) {
 
 func TestGetAccount(t *testing.T) {
 	e := newEnv(t)
-	alice := rpctest.Addr(e.keys.Alice)
+	alice := nodetest.Addr(e.keys.Alice)
 	var a rpc.Account
 	e.result(&a, "sov_getAccount", alice)
-	if a.Address != alice || a.Bank != rpctest.Addr(e.keys.Bank) || a.Nonce != 0 || len(a.Balances) != 3 {
+	if a.Address != alice || a.Bank != nodetest.Addr(e.keys.Bank) || a.Nonce != 0 || len(a.Balances) != 3 {
 		t.Fatalf("account: %+v", a)
 	}
 	if b := a.Balances[0]; b.Asset != "CNY" || b.Available != "100.00" || b.AvailableUnits != 10000 || b.Held != "0.00" || b.Locked != "0.00" || b.Decimals != 2 {
@@ -349,16 +350,15 @@ func TestGetAccount(t *testing.T) {
 		t.Fatalf("USD only: %+v", a)
 	}
 	if a.PendingNonce != nil {
-		t.Fatal("pending nonce reported by a backend that does not know it")
+		t.Fatal("pending nonce reported with nothing waiting in the pool")
 	}
-	e.c.ReportPendingNonce(true)
-	e.send(e.signed(e.keys.Alice, 0, chain.Transfer{To: rpctest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1}))
+	e.send(e.signed(e.keys.Alice, 0, chain.Transfer{To: nodetest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1}))
 	e.result(&a, "sov_getAccount", alice)
 	if a.Nonce != 0 || a.PendingNonce == nil || *a.PendingNonce != 1 {
 		t.Fatalf("pending nonce: %+v", a)
 	}
 	e.fails(rpc.CodeInvalidParams, rpc.ErrCodeInvalidParams, "sov_getAccount", alice, "XXX")
-	e.fails(rpc.CodeNotFound, rpc.ErrCodeAccountNotFound, "sov_getAccount", rpctest.Addr(e.keys.Carol))
+	e.fails(rpc.CodeNotFound, rpc.ErrCodeAccountNotFound, "sov_getAccount", nodetest.Addr(e.keys.Carol))
 }
 
 func verify(t *testing.T, root common.Hash, key []byte, nodes []hexutil.Bytes) []byte {
@@ -376,7 +376,7 @@ func verify(t *testing.T, root common.Hash, key []byte, nodes []hexutil.Bytes) [
 
 func TestGetProof(t *testing.T) {
 	e := newEnv(t)
-	alice := rpctest.Addr(e.keys.Alice)
+	alice := nodetest.Addr(e.keys.Alice)
 	var p rpc.Proof
 	e.result(&p, "sov_getProof", map[string]any{"account": alice})
 	if !p.Exists || p.Account == nil || p.Account.Balances[0].Available != "100.00" || p.Header.Height != 0 || len(p.Nodes) == 0 {
@@ -401,7 +401,7 @@ func TestGetProof(t *testing.T) {
 	}
 
 	// Absence is proved too.
-	carol := rpctest.Addr(e.keys.Carol)
+	carol := nodetest.Addr(e.keys.Carol)
 	e.result(&p2, "sov_getProof", map[string]any{"account": carol})
 	if p2.Exists || p2.Value != nil || p2.Account != nil {
 		t.Fatalf("absent account: %+v", p2)
@@ -414,7 +414,7 @@ func TestGetProof(t *testing.T) {
 	}
 
 	// After a block the proof is against the new head, with its certificate.
-	e.send(e.signed(e.keys.Alice, 0, chain.Transfer{To: rpctest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1}))
+	e.send(e.signed(e.keys.Alice, 0, chain.Transfer{To: nodetest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1}))
 	e.c.Seal()
 	e.result(&p, "sov_getProof", alice)
 	if p.Header.Height != 1 || p.Certificate == nil || p.Certificate.BlockHash != p.Header.Hash || p.Account.Nonce != 1 {
@@ -429,7 +429,7 @@ func TestChainInfoAndGenesis(t *testing.T) {
 	var ci rpc.ChainInfo
 	e.result(&ci, "sov_chainInfo")
 	g := e.c.Genesis()
-	if ci.ChainID != rpctest.ChainID || ci.GenesisHash != genesisBlock(t, e).Hash || ci.Height != 0 || ci.Holder != rpctest.Addr(e.keys.Validator) ||
+	if ci.ChainID != nodetest.ChainID || ci.GenesisHash != genesisBlock(t, e).Hash || ci.FinalHeight != 0 || ci.Holder != nodetest.Addr(e.keys.Validator) ||
 		len(ci.Validators) != 1 || ci.Validators[0].Name != "v0" || ci.Self != nil || len(ci.Assets) != 3 || ci.Assets[0].Symbol != "CNY" {
 		t.Fatalf("chain info: %+v", ci)
 	}
@@ -449,7 +449,7 @@ func TestChainInfoAndGenesis(t *testing.T) {
 
 func TestWaitTransaction(t *testing.T) {
 	e := newEnv(t)
-	tx := e.signed(e.keys.Alice, 0, chain.Transfer{To: rpctest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1})
+	tx := e.signed(e.keys.Alice, 0, chain.Transfer{To: nodetest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1})
 	e.send(tx)
 	var got rpc.Transaction
 	e.result(&got, "sov_waitTransaction", tx.Hash(), 10)
@@ -466,7 +466,7 @@ func TestWaitTransaction(t *testing.T) {
 
 func TestWaitTransactionBlocks(t *testing.T) {
 	e := newEnv(t)
-	tx := e.signed(e.keys.Alice, 0, chain.Transfer{To: rpctest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1})
+	tx := e.signed(e.keys.Alice, 0, chain.Transfer{To: nodetest.Addr(e.keys.Bob), Asset: "CNY", Amount: 1})
 	e.send(tx)
 	start := time.Now()
 	go func() {
@@ -483,7 +483,7 @@ func TestWaitTransactionBlocks(t *testing.T) {
 func TestInternalErrors(t *testing.T) {
 	e := newEnv(t)
 	e.c.Fail(errors.New("disk on fire"))
-	r := e.fails(rpc.CodeInternal, rpc.ErrCodeInternal, "sov_getAccount", rpctest.Addr(e.keys.Alice))
+	r := e.fails(rpc.CodeInternal, rpc.ErrCodeInternal, "sov_getAccount", nodetest.Addr(e.keys.Alice))
 	if !strings.Contains(r.Error.Message, "disk on fire") {
 		t.Fatalf("message %q", r.Error.Message)
 	}
@@ -502,7 +502,7 @@ func TestWebSocket(t *testing.T) {
 	}
 	defer client.Close()
 	var ci rpc.ChainInfo
-	if err := client.CallContext(ctx, &ci, "sov_chainInfo"); err != nil || ci.ChainID != rpctest.ChainID {
+	if err := client.CallContext(ctx, &ci, "sov_chainInfo"); err != nil || ci.ChainID != nodetest.ChainID {
 		t.Fatalf("chain info over ws: %v %+v", err, ci)
 	}
 	heads := make(chan rpc.Header, 4)
@@ -533,7 +533,7 @@ func TestWebSocket(t *testing.T) {
 }
 
 func TestServeAndClose(t *testing.T) {
-	c, _ := rpctest.New()
+	c, _ := nodetest.New()
 	srv := rpc.NewServer(c)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -160,7 +160,6 @@ type Asset struct {
 type ChainInfo struct {
 	ChainID     string          `json:"chain_id"`
 	GenesisHash common.Hash     `json:"genesis_hash"`
-	Height      uint64          `json:"height"`
 	FinalHeight uint64          `json:"final_height"`
 	Round       uint32          `json:"round"`
 	Holder      common.Address  `json:"holder"`

@@ -86,11 +86,11 @@ func (c *Client) Withdraw(ctx context.Context, key *ecdsa.PrivateKey, asset, amo
 	if err != nil {
 		return nil, err
 	}
-	pub, err := chain.BankPubKey(&chain.BankInfo{Address: bank.Address, PubKey: bank.PubKey})
+	pub, err := bankPubKey(bank)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := chain.EncryptPayout(pub, details)
+	ct, err := encryptPayout(pub, details)
 	if err != nil {
 		return nil, err
 	}
@@ -171,11 +171,6 @@ func (c *Client) Bank(ctx context.Context, addr common.Address) (*rpc.Bank, erro
 func (c *Client) SubscribeAccountEvents(ctx context.Context, addr common.Address, ch chan<- rpc.Notice) (*gethrpc.ClientSubscription, error) {
 	sub, err := c.c.Subscribe(ctx, rpc.Namespace, ch, "accountEvents", addr)
 	return sub, c.convert(err)
-}
-
-// DecryptPayout opens a payout's details with the bank's key.
-func DecryptPayout(bank *ecdsa.PrivateKey, p *rpc.Payout) ([]byte, error) {
-	return chain.DecryptPayout(bank, p.Details)
 }
 
 func cryptoAddress(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }

@@ -193,10 +193,10 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 	g, _ := chain.LoadGenesis(c.procs.Layout.Genesis())
 	var txs []*chain.Tx
 	for i := 0; i < 1000; i++ {
-		from := i % chain.DevCustomers
-		to := chain.DevAddress(chain.DevSeed, "customer", (from+1)%chain.DevCustomers)
-		tx := chain.NewTx(g.ChainID, uint64(i/chain.DevCustomers), chain.Transfer{To: to, Asset: "CNY", Amount: 1})
-		if err := tx.Sign(chain.DevKey(chain.DevSeed, "customer", from)); err != nil {
+		from := i % devnet.Customers
+		to := devnet.Address(devnet.Seed, "customer", (from+1)%devnet.Customers)
+		tx := chain.NewTx(g.ChainID, uint64(i/devnet.Customers), chain.Transfer{To: to, Asset: "CNY", Amount: 1})
+		if err := tx.Sign(devnet.Key(devnet.Seed, "customer", from)); err != nil {
 			t.Fatal(err)
 		}
 		txs = append(txs, tx)
@@ -228,7 +228,7 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 	}
 	holder := -1
 	for i := 0; i < 4; i++ {
-		if chain.DevAddress(chain.DevSeed, "validator", i) == ci.Holder {
+		if devnet.Address(devnet.Seed, "validator", i) == ci.Holder {
 			holder = i
 		}
 	}

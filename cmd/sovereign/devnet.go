@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/node"
 	"github.com/urfave/cli/v2"
@@ -59,8 +58,8 @@ func runDevnet(c *cli.Context) error {
 	nd, err := node.New(node.Config{
 		DataDir:         layout.NodeDir(0),
 		Genesis:         g,
-		Key:             chain.DevKey(chain.DevSeed, "validator", 0),
-		HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
+		Key:             devnet.Key(devnet.Seed, "validator", 0),
+		HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr:         c.String(rpcAddrFlag.Name),
 		Logger:          log,
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/consortium"
+	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/urfave/cli/v2"
 )
 
@@ -50,7 +51,7 @@ var genesisCommand = &cli.Command{
 			Usage: "print the development genesis (the repository's genesis.json) derived from the published INSECURE seed",
 			Flags: []cli.Flag{&cli.IntFlag{Name: "validators", Value: 4, Usage: "number of development validators"}},
 			Action: func(c *cli.Context) error {
-				raw, err := json.MarshalIndent(chain.DevGenesis(c.Int("validators")), "", "  ")
+				raw, err := json.MarshalIndent(devnet.DefaultGenesis(c.Int("validators")), "", "  ")
 				if err != nil {
 					return err
 				}

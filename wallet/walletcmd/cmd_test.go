@@ -16,16 +16,16 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/node/nodetest"
 	"github.com/sovereign-ledger/sovereign/rpc"
-	"github.com/sovereign-ledger/sovereign/rpc/rpctest"
 	"github.com/sovereign-ledger/sovereign/wallet"
 	"github.com/urfave/cli/v2"
 )
 
 type cliEnv struct {
 	t        *testing.T
-	chain    *rpctest.Chain
-	keys     rpctest.Keys
+	chain    *nodetest.Chain
+	keys     nodetest.Keys
 	url      string
 	keystore string
 	pwFile   string
@@ -33,7 +33,7 @@ type cliEnv struct {
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	c, keys := rpctest.New()
+	c, keys := nodetest.New()
 	srv := rpc.NewServer(c)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { hs.Close(); srv.Close() })
@@ -112,12 +112,12 @@ func TestWalletKeys(t *testing.T) {
 		t.Fatalf("new printed %q", addr)
 	}
 	lines := strings.Fields(e.ok("wallet", "list"))
-	if len(lines) != 3 || !contains(lines, addr) || !contains(lines, rpctest.Addr(e.keys.Alice).Hex()) {
+	if len(lines) != 3 || !contains(lines, addr) || !contains(lines, nodetest.Addr(e.keys.Alice).Hex()) {
 		t.Fatalf("list: %v", lines)
 	}
 	keyFile := filepath.Join(t.TempDir(), "carol.hex")
 	os.WriteFile(keyFile, []byte(hex.EncodeToString(crypto.FromECDSA(e.keys.Carol))+"\n"), 0o600)
-	if got := strings.TrimSpace(e.ok("wallet", "import", "--lightkdf", keyFile)); got != rpctest.Addr(e.keys.Carol).Hex() {
+	if got := strings.TrimSpace(e.ok("wallet", "import", "--lightkdf", keyFile)); got != nodetest.Addr(e.keys.Carol).Hex() {
 		t.Fatalf("import printed %q", got)
 	}
 	e.fails(1, "already in keystore", "wallet", "import", "--lightkdf", keyFile)
@@ -136,7 +136,7 @@ func contains(list []string, s string) bool {
 
 func TestWalletBalance(t *testing.T) {
 	e := newCLIEnv(t)
-	alice := rpctest.Addr(e.keys.Alice).Hex()
+	alice := nodetest.Addr(e.keys.Alice).Hex()
 	out := e.ok("wallet", "balance", "--rpc", e.url, alice)
 	if !strings.Contains(out, "CNY available 100.00 held 0.00 locked 0.00 nonce 0") {
 		t.Fatalf("text balance: %q", out)
@@ -157,7 +157,7 @@ func TestWalletBalance(t *testing.T) {
 	}
 	e.fails(1, `unknown asset "EUR"`, "wallet", "balance", "--asset", "EUR", alice)
 	e.fails(1, `bad account address "0x12"`, "wallet", "balance", "0x12")
-	e.fails(1, "account not found", "wallet", "balance", rpctest.Addr(e.keys.Carol).Hex())
+	e.fails(1, "account not found", "wallet", "balance", nodetest.Addr(e.keys.Carol).Hex())
 	e.fails(1, "exactly one ADDRESS", "wallet", "balance")
 	e.fails(1, "unreachable", "wallet", "balance", "--rpc", deadURL(t), alice)
 	e.fails(1, "scheme must be", "wallet", "balance", "--rpc", "ftp://x:1", alice)
@@ -174,7 +174,7 @@ func deadURL(t *testing.T) string {
 
 func (e *cliEnv) transferArgs(extra ...string) []string {
 	return append([]string{"wallet", "transfer", "--rpc", e.url, "--keystore", e.keystore, "--password-file", e.pwFile,
-		"--from", rpctest.Addr(e.keys.Alice).Hex(), "--to", rpctest.Addr(e.keys.Bob).Hex(), "--asset", "CNY"}, extra...)
+		"--from", nodetest.Addr(e.keys.Alice).Hex(), "--to", nodetest.Addr(e.keys.Bob).Hex(), "--asset", "CNY"}, extra...)
 }
 
 func TestWalletTransfer(t *testing.T) {
@@ -192,7 +192,7 @@ func TestWalletTransfer(t *testing.T) {
 	if res["status"] != "final" || res["code"] != "" || res["height"] != 2.0 || len(res["hash"].(string)) != 66 {
 		t.Fatalf("transfer --wait --json: %v", res)
 	}
-	bob := e.ok("wallet", "balance", "--rpc", e.url, rpctest.Addr(e.keys.Bob).Hex())
+	bob := e.ok("wallet", "balance", "--rpc", e.url, nodetest.Addr(e.keys.Bob).Hex())
 	if !strings.Contains(bob, "available 13.00") {
 		t.Fatalf("bob after transfers: %s", bob)
 	}
@@ -209,7 +209,7 @@ func TestWalletTransfer(t *testing.T) {
 	}
 
 	e.fails(1, "wrong password", append(e.transferArgs("--amount", "1"), "--password-file", writeTemp(t, "nope\n"))...)
-	e.fails(1, "no key for address", append(e.transferArgs("--amount", "1"), "--from", rpctest.Addr(e.keys.Bob).Hex())...)
+	e.fails(1, "no key for address", append(e.transferArgs("--amount", "1"), "--from", nodetest.Addr(e.keys.Bob).Hex())...)
 	e.fails(1, "bad --to address", append(e.transferArgs("--amount", "1"), "--to", "bob")...)
 	e.fails(1, "--amount is required", e.transferArgs()...)
 	e.fails(1, "more than 2 decimals", e.transferArgs("--amount", "1.001")...)
@@ -218,7 +218,6 @@ func TestWalletTransfer(t *testing.T) {
 
 func TestWalletTransferRejectedInBlock(t *testing.T) {
 	e := newCLIEnv(t)
-	e.chain.ReportPendingNonce(true)
 	e.ok(e.transferArgs("--amount", "60")...)
 	go func() {
 		for e.chain.Pending() < 2 {
@@ -226,25 +225,27 @@ func TestWalletTransferRejectedInBlock(t *testing.T) {
 		}
 		e.chain.Seal()
 	}()
-	r := e.fails(ExitRejected, "rejected in block 1: insufficient_funds", e.transferArgs("--amount", "60", "--wait", "--json")...)
+	// The pool does not look up recipients; the ledger refuses an unregistered one.
+	carol := nodetest.Addr(e.keys.Carol).Hex()
+	r := e.fails(ExitRejected, "rejected in block 1: unknown_account", e.transferArgs("--amount", "1", "--to", carol, "--wait", "--json")...)
 	var res map[string]any
 	decode(t, r.out, &res)
-	if res["status"] != "rejected" || res["code"] != "insufficient_funds" || res["height"] != 1.0 {
+	if res["status"] != "rejected" || res["code"] != "unknown_account" || res["height"] != 1.0 {
 		t.Fatalf("rejected in block --json: %v", res)
 	}
 	hash := res["hash"].(string)
 
 	// tx status tells the same story, and --wait exits 3 for it.
 	out := e.ok("tx", "status", "--rpc", e.url, hash)
-	for _, want := range []string{"status   rejected", "code     insufficient_funds", "block    1 (index 1)", "amount   60.00 CNY", "type     transfer"} {
+	for _, want := range []string{"status   rejected", "code     unknown_account", "block    1 (index 1)", "amount   1.00 CNY", "type     transfer"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("tx status lacks %q:\n%s", want, out)
 		}
 	}
-	r = e.fails(ExitRejected, "insufficient_funds", "tx", "status", "--rpc", e.url, "--wait", "--json", hash)
+	r = e.fails(ExitRejected, "unknown_account", "tx", "status", "--rpc", e.url, "--wait", "--json", hash)
 	var tx rpc.Transaction
 	decode(t, r.out, &tx)
-	if tx.Status != "rejected" || tx.Code != "insufficient_funds" || tx.Receipt == nil || tx.Receipt.OK {
+	if tx.Status != "rejected" || tx.Code != "unknown_account" || tx.Receipt == nil || tx.Receipt.OK {
 		t.Fatalf("tx status --json: %+v", tx)
 	}
 }
@@ -283,7 +284,7 @@ func TestTxStatus(t *testing.T) {
 func TestTxSend(t *testing.T) {
 	e := newCLIEnv(t)
 	e.chain.AutoSeal = true
-	tx, err := wallet.SignTx(rpctest.ChainID, 0, mustTransfer(t, e), e.keys.Alice)
+	tx, err := wallet.SignTx(nodetest.ChainID, 0, mustTransfer(t, e), e.keys.Alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +298,7 @@ func TestTxSend(t *testing.T) {
 }
 
 func mustTransfer(t *testing.T, e *cliEnv) chain.Body {
-	b, err := wallet.TransferBody(rpctest.Addr(e.keys.Bob), "CNY", "5", 2)
+	b, err := wallet.TransferBody(nodetest.Addr(e.keys.Bob), "CNY", "5", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +307,7 @@ func mustTransfer(t *testing.T, e *cliEnv) chain.Body {
 
 func TestWalletProof(t *testing.T) {
 	e := newCLIEnv(t)
-	alice := rpctest.Addr(e.keys.Alice).Hex()
+	alice := nodetest.Addr(e.keys.Alice).Hex()
 	// At genesis there is no certificate: the root checks, finality cannot.
 	out := e.ok("wallet", "proof", "--rpc", e.url, alice)
 	for _, want := range []string{"account " + alice, "CNY available 100.00", "proof verified against block 0 state root 0x", "warning: block 0 has no commit certificate"} {
@@ -322,7 +323,7 @@ func TestWalletProof(t *testing.T) {
 			t.Errorf("proof lacks %q:\n%s", want, out)
 		}
 	}
-	g, _ := rpctest.Genesis()
+	g, _ := nodetest.Genesis()
 	raw, _ := json.Marshal(g)
 	gfile := writeTemp(t, string(raw))
 	var res map[string]any
@@ -334,12 +335,12 @@ func TestWalletProof(t *testing.T) {
 	if bal["asset"] != "CNY" || bal["available"] != "97.50" || bal["available_units"] != "9750" {
 		t.Fatalf("proof balance: %v", bal)
 	}
-	out = e.ok("wallet", "proof", "--rpc", e.url, rpctest.Addr(e.keys.Carol).Hex())
+	out = e.ok("wallet", "proof", "--rpc", e.url, nodetest.Addr(e.keys.Carol).Hex())
 	if !strings.Contains(out, "does not exist (absence proven)") {
 		t.Fatalf("absent: %s", out)
 	}
 	// A genesis with other validators refuses the node's certificate.
-	g.Validators[0].Address = rpctest.Addr(e.keys.Carol)
+	g.Validators[0].Address = nodetest.Addr(e.keys.Carol)
 	raw, _ = json.Marshal(g)
 	e.fails(1, "invalid proof", "wallet", "proof", "--rpc", e.url, "--genesis", writeTemp(t, string(raw)), alice)
 }
@@ -347,8 +348,8 @@ func TestWalletProof(t *testing.T) {
 func TestBankCommands(t *testing.T) {
 	e := newCLIEnv(t)
 	e.chain.AutoSeal = true
-	bank := rpctest.Addr(e.keys.Bank).Hex()
-	carol := rpctest.Addr(e.keys.Carol).Hex()
+	bank := nodetest.Addr(e.keys.Bank).Hex()
+	carol := nodetest.Addr(e.keys.Carol).Hex()
 	common := []string{"--rpc", e.url, "--keystore", e.keystore, "--password-file", e.pwFile, "--from", bank}
 	var res map[string]any
 	decode(t, e.ok(append(append([]string{"bank", "register-account"}, common...), "--wait", "--json", carol)...), &res)

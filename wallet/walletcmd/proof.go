@@ -8,6 +8,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
+	"github.com/sovereign-ledger/sovereign/wallet/proof"
 	"github.com/urfave/cli/v2"
 )
 
@@ -48,14 +49,14 @@ func walletProof(c *cli.Context) error {
 		return err
 	}
 	res := proofResult{Address: addr, Trust: source, Balances: []rpc.Balance{}}
-	var pa *wallet.ProvenAccount
+	var pa *proof.ProvenAccount
 	if p.Certificate == nil {
 		// The head's certificate travels in its successor; the state root
 		// still checks, but finality cannot be shown yet.
-		pa, err = wallet.CheckAccountProof(p, addr, nil)
+		pa, err = proof.CheckAccount(p, addr, nil)
 		res.Warning = fmt.Sprintf("block %d has no commit certificate yet: its finality is not checked", p.Header.Height)
 	} else {
-		pa, err = wallet.CheckAccountProof(p, addr, trust)
+		pa, err = proof.CheckAccount(p, addr, trust)
 	}
 	if err != nil {
 		return fmt.Errorf("proof for %s from %s: %w", addr.Hex(), client.URL(), err)

@@ -1,0 +1,162 @@
+package ledger
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/chain"
+)
+
+// applyBody runs the ledger rule for one transaction body whose sender has
+// already been checked (signature, chain id, nonce). A rejection leaves the
+// state untouched: every rule computes its new values first and writes them
+// only when all checks pass.
+//
+// The one exception is feedback_mismatch: a bank's report that does not
+// match is kept as evidence (the record is flagged), though no balance
+// changes.
+func applyBody(st *State, c txContext, body chain.Body) error {
+	sender := c.sender
+	switch b := body.(type) {
+	case chain.Transfer:
+		return applyTransfer(st, sender, b)
+	case chain.Mint:
+		return applyMint(st, sender, b)
+	case chain.Burn:
+		return applyBurn(st, sender, b)
+	case chain.RegisterAccount:
+		return applyRegister(st, sender, b)
+	case chain.Hold:
+		return applyHold(st, c, b)
+	case chain.Release:
+		return applyRelease(st, c, b)
+	case chain.Refund:
+		return applyRefund(st, c, b)
+	case chain.SetWithdrawalKey:
+		return applySetWithdrawalKey(st, c, b)
+	case chain.Withdraw:
+		return applyWithdraw(st, c, b)
+	case chain.Feedback:
+		return applyFeedback(st, c, b)
+	case chain.Evidence:
+		return applyEvidence(st, c, b)
+	case chain.CommitHashChain:
+		return applyCommitHashChain(st, c, b)
+	}
+	return chain.Reject(chain.ErrUnknownType, "%T", body)
+}
+
+// txContext is what a rule knows about the transaction it runs for.
+type txContext struct {
+	chainID  string
+	hash     common.Hash     // the record number: escrow and payout ids
+	sender   common.Address  // first signer
+	cosigner *common.Address // second signer, if any (the withdrawal key)
+}
+
+func applyTransfer(st *State, from common.Address, t chain.Transfer) error {
+	if t.Amount == 0 {
+		return chain.ErrZeroAmount
+	}
+	if t.To == from {
+		return chain.ErrSelfTransfer
+	}
+	if _, ok := st.Asset(t.Asset); !ok {
+		return chain.Reject(chain.ErrUnknownAsset, "%q", t.Asset)
+	}
+	src, _ := st.Account(from)
+	dst, ok := st.Account(t.To)
+	if !ok {
+		return chain.Reject(chain.ErrUnknownAccount, "recipient %s", t.To)
+	}
+	if err := moveAvailable(src, dst, t.Asset, t.Amount); err != nil {
+		return err
+	}
+	st.SetAccount(from, src)
+	st.SetAccount(t.To, dst)
+	return nil
+}
+
+// moveAvailable debits src and credits dst in memory, or changes neither.
+func moveAvailable(src, dst *chain.Account, asset string, amount uint64) error {
+	db := dst.Balance(asset)
+	sb, err := debitAvailable(src, asset, amount)
+	if err != nil {
+		return err
+	}
+	if db.Available, err = addAmount(db.Available, amount); err != nil {
+		return err
+	}
+	src.SetBalance(sb)
+	dst.SetBalance(db)
+	return nil
+}
+
+func applyMint(st *State, bank common.Address, m chain.Mint) error {
+	if m.Amount == 0 {
+		return chain.ErrZeroAmount
+	}
+	asset, ok := st.Asset(m.Asset)
+	if !ok {
+		return chain.Reject(chain.ErrUnknownAsset, "%q", m.Asset)
+	}
+	if !asset.IsIssuer(bank) {
+		return chain.Reject(chain.ErrNotIssuer, "%s does not issue %s", bank, m.Asset)
+	}
+	dst, ok := st.Account(m.To)
+	if !ok {
+		return chain.Reject(chain.ErrUnknownAccount, "recipient %s", m.To)
+	}
+	if dst.Bank != bank {
+		return chain.Reject(chain.ErrNotAuthorized, "%s is serviced by %s, not by the minting bank", m.To, dst.Bank)
+	}
+	bal := dst.Balance(m.Asset)
+	var err error
+	if bal.Available, err = addAmount(bal.Available, m.Amount); err != nil {
+		return err
+	}
+	if asset.Minted, err = addAmount(asset.Minted, m.Amount); err != nil {
+		return err
+	}
+	dst.SetBalance(bal)
+	st.SetAccount(m.To, dst)
+	st.SetAsset(asset)
+	return nil
+}
+
+func applyBurn(st *State, bank common.Address, b chain.Burn) error {
+	if b.Amount == 0 {
+		return chain.ErrZeroAmount
+	}
+	asset, ok := st.Asset(b.Asset)
+	if !ok {
+		return chain.Reject(chain.ErrUnknownAsset, "%q", b.Asset)
+	}
+	if !asset.IsIssuer(bank) {
+		return chain.Reject(chain.ErrNotIssuer, "%s does not issue %s", bank, b.Asset)
+	}
+	acct, _ := st.Account(bank)
+	bal, err := debitAvailable(acct, b.Asset, b.Amount)
+	if err != nil {
+		return err
+	}
+	if asset.Burned, err = addAmount(asset.Burned, b.Amount); err != nil {
+		return err
+	}
+	acct.SetBalance(bal)
+	st.SetAccount(bank, acct)
+	st.SetAsset(asset)
+	return nil
+}
+
+func applyRegister(st *State, bank common.Address, r chain.RegisterAccount) error {
+	if _, ok := st.Bank(bank); !ok {
+		return chain.Reject(chain.ErrNotBank, "%s is not a member bank", bank)
+	}
+	if r.Account == (common.Address{}) {
+		return chain.Reject(chain.ErrMalformed, "account address is zero")
+	}
+	if _, exists := st.Account(r.Account); exists {
+		return chain.Reject(chain.ErrAccountExists, "%s", r.Account)
+	}
+	st.SetAccount(r.Account, &chain.Account{Bank: bank})
+	return nil
+}

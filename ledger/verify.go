@@ -1,0 +1,89 @@
+package ledger
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/trie"
+	"github.com/sovereign-ledger/sovereign/chain"
+)
+
+// CheckConsistency verifies that what the store holds agrees with itself:
+// the head block and its certificate are there, the block-hash index points
+// at it, and the flat state hashes to the head's state root. It is what a
+// node runs after an unclean shutdown and what tests run after a kill -9.
+func (l *Ledger) CheckConsistency() error {
+	head := l.Head()
+	b, err := l.store.BlockByHeight(head.Height)
+	if err != nil {
+		return fmt.Errorf("head block: %w", err)
+	}
+	if h, err := l.store.HeightOf(b.Hash()); err != nil || h != head.Height {
+		return fmt.Errorf("hash index for head %d: height %d, %v", head.Height, h, err)
+	}
+	if head.Height > 0 {
+		if _, err := l.store.Certificate(head.Height); err != nil {
+			return fmt.Errorf("head certificate: %w", err)
+		}
+	}
+	if _, err := l.store.Receipts(head.Height); err != nil {
+		return fmt.Errorf("head receipts: %w", err)
+	}
+	root, err := l.flatStateRoot()
+	if err != nil {
+		return err
+	}
+	if root != head.StateRoot {
+		return fmt.Errorf("flat state hashes to %s, head %d claims %s", root, head.Height, head.StateRoot)
+	}
+	return l.checkExpiryIndex()
+}
+
+// checkExpiryIndex verifies that the expiry index lists exactly the open
+// escrows of the flat state: the ledger voids escrows by it.
+func (l *Ledger) checkExpiryIndex() error {
+	want := map[string]bool{}
+	err := l.store.iteratePrefix(kState, func(k, v []byte) error {
+		if len(k) == 0 || k[0] != chain.PrefixEscrow {
+			return nil
+		}
+		e := new(chain.Escrow)
+		if err := rlp.DecodeBytes(v, e); err != nil {
+			return fmt.Errorf("decode escrow %x: %w", k, err)
+		}
+		if e.Status == chain.EscrowOpen {
+			want[string(expiryIndexKey(e.Expiry, e.ID))] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	err = l.store.iteratePrefix(kExpiry, func(k, _ []byte) error {
+		if !want[string(append([]byte{kExpiry}, k...))] {
+			return fmt.Errorf("expiry index lists %x, which is no open escrow", k)
+		}
+		n++
+		return nil
+	})
+	if err == nil && n != len(want) {
+		err = fmt.Errorf("expiry index lists %d escrows, state has %d open", n, len(want))
+	}
+	return err
+}
+
+// flatStateRoot rebuilds the state commitment from scratch out of the flat
+// state.
+func (l *Ledger) flatStateRoot() ([32]byte, error) {
+	var changes []Change
+	err := l.store.iteratePrefix(kState, func(k, v []byte) error {
+		changes = append(changes, Change{Key: append([]byte(nil), k...), Value: append([]byte(nil), v...)})
+		return nil
+	})
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("read flat state: %w", err)
+	}
+	root, _, err := updateTrie(trie.NewEmpty(nil), changes)
+	return root, err
+}
