@@ -35,7 +35,7 @@ func expiryIndexKey(expiry uint64, id common.Hash) []byte {
 	return append(k, id[:]...)
 }
 
-// DueEscrows implements DueIndex over the committed expiry index.
+// DueEscrows implements KV over the committed expiry index.
 func (k stateKV) DueEscrows(before uint64, fn func(id common.Hash) bool) error {
 	return k.s.scan([]byte{kExpiry}, binary.BigEndian.AppendUint64([]byte{kExpiry}, before), false, func(key, _ []byte) bool {
 		return fn(common.BytesToHash(key[9:]))

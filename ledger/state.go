@@ -13,6 +13,10 @@ import (
 // that is absent; any error is a storage failure.
 type KV interface {
 	Get(key []byte) ([]byte, error)
+	// DueEscrows finds open escrows whose expiry is before a block time, in
+	// expiry order. It is a secondary index over committed state: the store
+	// keeps it beside the state (index.go), MemKV computes it by scanning.
+	DueEscrows(before uint64, fn func(id common.Hash) bool) error
 }
 
 // Change is one state write: Value nil means delete.
@@ -193,24 +197,12 @@ func (s *State) Changes() ([]Change, error) {
 	return out, nil
 }
 
-// DueIndex finds open escrows whose expiry is before a block time, in
-// expiry order. It is a secondary index over committed state: the store
-// keeps it beside the state (index.go), MemKV computes it by scanning.
-type DueIndex interface {
-	DueEscrows(before uint64, fn func(id common.Hash) bool) error
-}
-
 // dueEscrows lists the committed open escrows whose expiry is before
 // before. Escrows opened in the running block are not listed; they cannot
 // be due, since a hold's expiry is after its block's time.
 func (s *State) dueEscrows(before uint64) []common.Hash {
-	idx, ok := s.base.(DueIndex)
-	if !ok {
-		s.fail(fmt.Errorf("state base %T has no expiry index", s.base))
-		return nil
-	}
 	var out []common.Hash
-	if err := idx.DueEscrows(before, func(id common.Hash) bool { out = append(out, id); return true }); err != nil {
+	if err := s.base.DueEscrows(before, func(id common.Hash) bool { out = append(out, id); return true }); err != nil {
 		s.fail(fmt.Errorf("read expiry index: %w", err))
 		return nil
 	}
@@ -223,7 +215,7 @@ type MemKV map[string][]byte
 
 func (m MemKV) Get(key []byte) ([]byte, error) { return m[string(key)], nil }
 
-// DueEscrows implements DueIndex by decoding every escrow (tests only).
+// DueEscrows implements KV by decoding every escrow (tests only).
 func (m MemKV) DueEscrows(before uint64, fn func(id common.Hash) bool) error {
 	var due []*chain.Escrow
 	for k, v := range m {

@@ -204,7 +204,7 @@ func (p *Pool) admit(tx *chain.Tx, v *verified) error {
 		queued, avail := a.debited(asset), p.state.Available(v.sender, asset)
 		if !fits(queued, amount, avail) {
 			code := chain.ErrInsufficientFunds
-			if lv, ok := p.state.(LockedView); ok && fits(queued, amount, saturatingAdd(avail, lv.Locked(v.sender, asset))) {
+			if fits(queued, amount, saturatingAdd(avail, p.state.Locked(v.sender, asset))) {
 				code = chain.ErrProtectionPeriod
 			}
 			return fmt.Errorf("debit %d %s with %d queued exceeds available %d: %w", amount, asset, queued, avail, code)

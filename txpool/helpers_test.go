@@ -37,6 +37,9 @@ func (s *fakeState) Nonce(a common.Address) uint64 { return s.nonces[a] }
 
 func (s *fakeState) Available(a common.Address, asset string) uint64 { return s.balances[a][asset] }
 
+// Locked: a fakeState holds no funds in their protection period (lockedState does).
+func (s *fakeState) Locked(common.Address, string) uint64 { return 0 }
+
 func (s *fakeState) clone() *fakeState {
 	c := newState()
 	c.nonces = maps.Clone(s.nonces)

@@ -17,13 +17,9 @@ type StateView interface {
 	Nonce(addr common.Address) uint64
 	// Available is addr's spendable balance of asset, in minor units.
 	Available(addr common.Address, asset string) uint64
-}
-
-// LockedView is an optional StateView extension: funds released to addr
-// but still inside their protection period. With it the pool refuses an
-// overdraft those funds would have covered with the ledger's own code,
-// protection_period, instead of insufficient_funds.
-type LockedView interface {
+	// Locked is what was released to addr but is still inside its
+	// protection period: the pool refuses an overdraft those funds would
+	// have covered with the ledger's own code, protection_period.
 	Locked(addr common.Address, asset string) uint64
 }
 
