@@ -121,16 +121,25 @@ func writeSyncResponse(w io.Writer, src BlockSource, req syncRequest, limit int)
 // readSyncResponse decodes a peer's answer to a request for count blocks
 // from height from: consecutive blocks starting at from, each with a
 // certificate, no more than asked for and no more than limit bytes in all.
-// Anything else is ErrBadSyncResponse and none of the blocks are returned.
-// Whether the certificates prove the blocks final is the caller's check.
+// Anything else is ErrBadSyncResponse and none of the blocks are returned;
+// a failure to read (timeout, reset) is returned as it is, since it says
+// nothing about what the peer sent. Whether the certificates prove the
+// blocks final is the caller's check.
 func readSyncResponse(r io.Reader, from, count, limit uint64) ([]SyncedBlock, error) {
 	count = min(count, MaxSyncBlocks)
-	s := rlp.NewStream(r, limit)
+	in := &readErrs{r: r}
+	s := rlp.NewStream(in, limit)
 	var out []SyncedBlock
+	bad := func(format string, args ...any) ([]SyncedBlock, error) {
+		if in.err != nil {
+			return nil, fmt.Errorf("read block %d: %w", len(out), in.err)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrBadSyncResponse, fmt.Sprintf(format, args...))
+	}
 	for {
 		if uint64(len(out)) == count {
 			if _, _, err := s.Kind(); err != io.EOF {
-				return nil, fmt.Errorf("%w: more than the %d blocks asked for", ErrBadSyncResponse, count)
+				return bad("more than the %d blocks asked for", count)
 			}
 			return out, nil
 		}
@@ -138,34 +147,47 @@ func readSyncResponse(r io.Reader, from, count, limit uint64) ([]SyncedBlock, er
 		if err := s.Decode(&sb); err == io.EOF {
 			return out, nil
 		} else if err != nil {
-			return nil, fmt.Errorf("%w: block %d: %v", ErrBadSyncResponse, len(out), err)
+			return bad("block %d: %v", len(out), err)
 		}
 		want := from + uint64(len(out))
 		switch {
 		case sb.Block == nil || sb.Block.Header == nil || sb.Cert == nil:
-			return nil, fmt.Errorf("%w: block %d is incomplete", ErrBadSyncResponse, len(out))
+			return bad("block %d is incomplete", len(out))
 		case sb.Block.Height() != want:
-			return nil, fmt.Errorf("%w: block at height %d, want %d", ErrBadSyncResponse, sb.Block.Height(), want)
+			return bad("block at height %d, want %d", sb.Block.Height(), want)
 		}
 		out = append(out, sb)
 	}
 }
 
+// readErrs remembers the reader's own failure (other than the end of the
+// stream), which the RLP decoder would otherwise report like bad content.
+type readErrs struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErrs) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
 // FetchBlocks asks p for up to count (at most MaxSyncBlocks) blocks from
-// height from. The exchange ends by ctx's deadline or syncIOTimeout,
-// whichever is sooner, or when ctx is cancelled. The caller verifies each
-// block and certificate before using it.
+// height from. The exchange ends when ctx is done or after syncIOTimeout,
+// whichever is sooner. The caller verifies each block and certificate
+// before using it.
 func (n *Network) FetchBlocks(ctx context.Context, p peer.ID, from, count uint64) ([]SyncedBlock, error) {
 	count = min(count, MaxSyncBlocks)
 	s, err := n.host.NewStream(ctx, p, n.syncProtocol())
 	if err != nil {
 		return nil, fmt.Errorf("open sync stream to %s: %w", p, err)
 	}
-	deadline := time.Now().Add(syncIOTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = s.SetDeadline(deadline)
+	_ = s.SetDeadline(time.Now().Add(syncIOTimeout))
+	// Resetting when ctx is done (rather than setting its deadline on the
+	// stream) means ctx.Err() is set whenever ctx ended the exchange.
 	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
 	defer stop()
 	blocks, err := func() ([]SyncedBlock, error) {

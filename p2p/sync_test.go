@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/ethereum/go-ethereum/rlp"
@@ -234,7 +235,7 @@ func TestSyncTimeouts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := client.FetchBlocks(ctx, silent.ID(), 1, 4); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := client.FetchBlocks(ctx, silent.ID(), 1, 4); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrBadSyncResponse) {
 		t.Fatalf("deadline: %v", err)
 	}
 	if d := time.Since(start); d > syncIOTimeout/2 {
@@ -244,11 +245,31 @@ func TestSyncTimeouts(t *testing.T) {
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	start = time.Now()
-	if _, err := client.FetchBlocks(ctx, silent.ID(), 1, 4); !errors.Is(err, context.Canceled) {
+	if _, err := client.FetchBlocks(ctx, silent.ID(), 1, 4); !errors.Is(err, context.Canceled) || errors.Is(err, ErrBadSyncResponse) {
 		t.Fatalf("cancel: %v", err)
 	}
 	if d := time.Since(start); d > syncIOTimeout/2 {
 		t.Fatalf("cancel after 300ms returned after %s", d)
+	}
+}
+
+// TestSyncReadFailureIsNotBadContent: a stream that fails while a block is
+// being read (timeout, reset) reports that failure, not ErrBadSyncResponse:
+// the peer did not send anything wrong.
+func TestSyncReadFailureIsNotBadContent(t *testing.T) {
+	src := newMemSource(t, 2)
+	two := encodeSynced(t, src, 1, 2)
+	failure := errors.New("stream reset")
+	for _, cut := range []int{0, 1, len(two) / 2, len(two) - 1} {
+		r := io.MultiReader(bytes.NewReader(two[:cut]), iotest.ErrReader(failure))
+		got, err := readSyncResponse(r, 1, 2, maxSyncBytes)
+		if !errors.Is(err, failure) || errors.Is(err, ErrBadSyncResponse) || got != nil {
+			t.Fatalf("cut at %d: %d blocks, %v", cut, len(got), err)
+		}
+	}
+	// The same bytes ending cleanly are a truncated answer: bad content.
+	if _, err := readSyncResponse(bytes.NewReader(two[:len(two)/2]), 1, 2, maxSyncBytes); !errors.Is(err, ErrBadSyncResponse) {
+		t.Fatalf("truncated answer: %v", err)
 	}
 }
 
