@@ -19,13 +19,24 @@ type gater struct {
 	validators map[common.Address]bool
 	observers  map[peer.ID]bool
 	log        *slog.Logger
+	now        func() time.Time
 
 	mu     sync.Mutex
 	logged map[peer.ID]time.Time // rate-limits the refusal log per peer
 }
 
+// The refusal log names a refused peer at most once per refusalLogEvery,
+// and remembers at most refusalLogPeers peers: peer ids cost nothing to
+// make, so a stranger cycling through them must not grow the gater's
+// memory without bound (beyond that, refusals go unlogged until entries
+// expire).
+const (
+	refusalLogEvery = time.Minute
+	refusalLogPeers = 1024
+)
+
 func newGater(validators []common.Address, observers []peer.ID, log *slog.Logger) *gater {
-	g := &gater{validators: map[common.Address]bool{}, observers: map[peer.ID]bool{}, log: log, logged: map[peer.ID]time.Time{}}
+	g := &gater{validators: map[common.Address]bool{}, observers: map[peer.ID]bool{}, log: log, now: time.Now, logged: map[peer.ID]time.Time{}}
 	for _, v := range validators {
 		g.validators[v] = true
 	}
@@ -47,10 +58,22 @@ func (g *gater) Allowed(id peer.ID) bool {
 func (g *gater) refuse(id peer.ID, why string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if time.Since(g.logged[id]) > time.Minute {
-		g.logged[id] = time.Now()
-		g.log.Warn("refused peer: not a validator or configured observer", "peer", id, "when", why)
+	now := g.now()
+	if last, ok := g.logged[id]; ok && now.Sub(last) < refusalLogEvery {
+		return false
 	}
+	if len(g.logged) >= refusalLogPeers {
+		for p, last := range g.logged {
+			if now.Sub(last) >= refusalLogEvery {
+				delete(g.logged, p)
+			}
+		}
+		if len(g.logged) >= refusalLogPeers {
+			return false
+		}
+	}
+	g.logged[id] = now
+	g.log.Warn("refused peer: not a validator or configured observer", "peer", id, "when", why)
 	return false
 }
 
