@@ -18,13 +18,26 @@ type Signer interface {
 
 // App is how the core asks whether a proposed block is valid: the node
 // executes the block against its state (the etcd-raft Storage pattern: an
-// injected, deterministic interface). ValidateBlock checks everything the
-// core does not: transactions, the reveal, state and receipt roots, time.
-// It is called at most once per block hash and only after every Commit the
-// machine has emitted has been acknowledged with Advance, so the node's
-// state is the parent's state.
+// injected interface).
+//
+// ValidateBlock is valid(v) of the paper: it checks everything the core
+// does not (transactions, the reveal, state and receipt roots, the time
+// after the parent's) and must be deterministic, a function of the block
+// and the parent's state only, never of the local clock: the core caches
+// its answer for the rest of the height. It is called at most once per
+// block hash and only after every Commit the machine has emitted has been
+// acknowledged with Advance, so the node's state is the parent's state.
+//
+// CheckTimely is the clock-dependent part (proposer-based timestamps): is
+// the block's time close enough to the local clock, neither too far ahead
+// nor too far behind. The core asks it only of a fresh proposal (one
+// without a proof of lock, POLRound -1) that it would otherwise prevote,
+// every time anew, and never caches it: a block with a proof of lock was
+// already found timely by more than 2/3 of the power, and refusing it for
+// the local clock could stall the chain with some validators locked on it.
 type App interface {
 	ValidateBlock(b *chain.Block) error
+	CheckTimely(b *chain.Block) error
 }
 
 // Default timeouts in ticks, with 1 tick = 10ms in the node.

@@ -236,8 +236,9 @@ func (m *Machine) ruleProposal() bool {
 	}
 	var accept bool
 	if p.POLRound < 0 {
-		// line 23
-		accept = valid && (m.lockedRound == -1 || m.lockedBlock == id)
+		// line 23, with proposer-based timestamps: a fresh proposal must
+		// also be timely by the local clock, asked anew and never cached.
+		accept = valid && (m.lockedRound == -1 || m.lockedBlock == id) && m.cfg.App.CheckTimely(p.Block) == nil
 	} else {
 		// line 28: wait for 2f+1 prevotes for id(v) at vr. A node locked
 		// on v need not wait: prevoting its own locked value is always
