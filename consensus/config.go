@@ -47,6 +47,8 @@ const (
 	DefaultPrecommitTicks    = 20
 	DefaultTimeoutDeltaTicks = 20
 	DefaultMaxTimeoutTicks   = 300
+	// DefaultDoubleSignCheckHeights: see Config.DoubleSignCheckHeights.
+	DefaultDoubleSignCheckHeights = 2
 )
 
 // Config configures a Machine.
@@ -71,8 +73,19 @@ type Config struct {
 	// lossy network cannot stall it. Zero means ProposeTicks.
 	RebroadcastTicks int
 	// MaxBufferedMessages bounds the next-height message buffer. Zero means
-	// 16 + 16*validators.
+	// 16 + 16*validators. Each validator may fill at most
+	// MaxBufferedPerValidator of it.
 	MaxBufferedMessages int
+
+	// DoubleSignCheckHeights is how many consecutive heights a validator
+	// started with StartState.SignerStateLost watches, signing nothing,
+	// before it signs again (cometbft's double_sign_check_height). A watched
+	// height counts only if the machine decided it from live votes, saw no
+	// message signed with its own key at that height or later, and saw no
+	// sign of being behind (a message two or more heights ahead, a height
+	// decided by Catchup); anything else starts the count again. Zero means
+	// DefaultDoubleSignCheckHeights; a negative value turns the watch off.
+	DoubleSignCheckHeights int
 
 	// Recover returns the address that signed hash. Nil means
 	// chain.RecoverSigner (and certificates are checked with
@@ -94,6 +107,9 @@ func (c Config) withDefaults() Config {
 	def(&c.TimeoutDeltaTicks, DefaultTimeoutDeltaTicks)
 	def(&c.MaxTimeoutTicks, DefaultMaxTimeoutTicks)
 	def(&c.RebroadcastTicks, c.ProposeTicks)
+	if c.DoubleSignCheckHeights == 0 {
+		c.DoubleSignCheckHeights = DefaultDoubleSignCheckHeights
+	}
 	if c.Validators != nil {
 		def(&c.MaxBufferedMessages, 16+16*c.Validators.Size())
 	}

@@ -35,7 +35,7 @@ func (m *Machine) startRound(r uint32) {
 	m.round, m.step = r, StepPropose
 	m.awaitBlock, m.propose = false, nil
 	m.rs(r)
-	if m.isValidator() && m.holder(r) == m.self && m.safety.allows(m.height, r, StepPropose) {
+	if m.canSign() && m.holder(r) == m.self && m.safety.allows(m.height, r, StepPropose) {
 		if m.validRound >= 0 {
 			// lines 15-16: re-propose the valid value. After a restart the
 			// block itself may be unknown; then stay silent rather than
@@ -100,7 +100,7 @@ func (m *Machine) vote(t chain.VoteType, h common.Hash) {
 // (height, round, step) and records the new one in the safety record, which
 // the node persists before sending.
 func (m *Machine) sign(step RoundStep, round uint32, hash common.Hash) ([]byte, bool) {
-	if !m.isValidator() || !m.safety.allows(m.height, round, step) {
+	if !m.canSign() || !m.safety.allows(m.height, round, step) {
 		return nil, false
 	}
 	sig, err := m.cfg.Signer.Sign(hash)
@@ -181,6 +181,7 @@ func (m *Machine) ruleDecide() bool {
 func (m *Machine) decide(kb *knownBlock, cert *chain.Certificate) {
 	m.commits = append(m.commits, Commit{Block: kb.block, Cert: cert})
 	m.unapplied++
+	m.watchDecided(m.height)
 	m.lastDecided = kb.proposal
 	m.peerBehind = false
 	m.enterHeight(m.height+1, chain.NextSeed(m.seed, kb.block.Header.Reveal), cert)
