@@ -25,6 +25,17 @@ type simNode struct {
 	// a block being built for a ProposeRequest
 	building *ProposeRequest
 	buildAt  uint64
+
+	// checker state (simrules_test.go): what was delivered to the node,
+	// what it signed, and when its machine entered its current round
+	know       *knowledge
+	hist       map[uint64]*ownHistory
+	signedAny  bool
+	lastSigned signPos
+	atHeight   uint64
+	atRound    uint32
+	roundSince uint64
+	observed   bool
 }
 
 func (n *simNode) height() uint64 { return uint64(len(n.chain)) + 1 }
@@ -78,6 +89,7 @@ type sim struct {
 	violations []string
 	// signatures recovered once per schedule, shared by all nodes
 	recovered map[string]common.Address
+	sigOK     map[*Vote]bool
 	evidence  map[signKey]bool
 	// collusion bookkeeping
 	colluded map[[2]uint64]bool
@@ -99,6 +111,7 @@ func newSim(sc schedule) *sim {
 		byAddr: make(map[common.Address]*simNode), decided: make(map[uint64]common.Hash),
 		seedAt: map[uint64]common.Hash{1: genesisSeed}, signed: make(map[signKey]common.Hash),
 		colluded: make(map[[2]uint64]bool), recovered: make(map[string]common.Address), evidence: make(map[signKey]bool),
+		sigOK: make(map[*Vote]bool),
 	}
 	// Byzantine validators: in equivocation schedules, one holding less
 	// than a third of the power (f < n/3 by power).
@@ -115,6 +128,9 @@ func newSim(sc schedule) *sim {
 		n := &simNode{id: i, signer: sg, seeds: []common.Hash{genesisSeed}}
 		for _, b := range byz {
 			n.byz = n.byz || b == i
+		}
+		if !n.byz {
+			n.know = newKnowledge()
 		}
 		s.nodes = append(s.nodes, n)
 		s.byAddr[sg.Address()] = n
@@ -157,7 +173,7 @@ func (s *sim) start(n *simNode) {
 		s.failf("node %d restart: %v", n.id, err)
 		return
 	}
-	n.m, n.building = m, nil
+	n.m, n.building, n.observed = m, nil, false
 	s.drain(n)
 }
 
@@ -223,6 +239,7 @@ func (s *sim) wire(msg Message) Message {
 // drain handles a node's Ready batches as the node does: persist safety,
 // store commits, send, advance, then build the requested block.
 func (s *sim) drain(n *simNode) {
+	defer s.observe(n)
 	for n.m != nil && n.m.HasReady() {
 		rd := n.m.Ready()
 		if rd.Safety != nil {
@@ -233,6 +250,9 @@ func (s *sim) drain(n *simNode) {
 			n.valid = rd.Valid
 		}
 		if n.midCrash {
+			for _, msg := range rd.Messages {
+				s.onSigned(n, msg) // signed, never sent
+			}
 			n.midCrash, n.m = false, nil
 			return
 		}
@@ -323,6 +343,7 @@ func (s *sim) step() {
 		if n.m == nil {
 			continue
 		}
+		s.learn(n, e.msg)
 		_ = n.m.Step(e.msg) // errors are expected: stale, buffered, Byzantine junk
 		s.drain(n)
 	}
