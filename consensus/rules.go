@@ -117,8 +117,8 @@ func (m *Machine) sign(step RoundStep, round uint32, hash common.Hash) ([]byte, 
 
 // syncLock copies the lock and valid value into the safety record.
 func (m *Machine) syncLock() {
-	if !m.isValidator() || m.safety.Height > m.height {
-		return
+	if !m.canSign() || m.safety.Height > m.height {
+		return // an observer, or a watch that must leave the signer state missing
 	}
 	if m.safety.Height < m.height {
 		m.safety = SafetyRecord{Height: m.height, Step: StepNone}
@@ -285,7 +285,7 @@ func (m *Machine) ruleLock() bool {
 	}
 	rs.lockDone = true
 	m.validRound, m.validBlock = int32(m.round), id // lines 42-43
-	if m.isValidator() {
+	if m.canSign() {
 		m.validOut = m.validValue()
 	}
 	if m.step == StepPrevote {

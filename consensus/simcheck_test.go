@@ -61,6 +61,9 @@ func (s *sim) onSend(n *simNode, msg Message) {
 	s.onSigned(n, msg)
 	s.tracef("node %d sends %s", n.id, msg)
 	msg = s.wire(msg)
+	if s.sc.byz == byzStrong || s.sc.byz == byzThird {
+		s.noteWire(msg)
+	}
 	if n.byz {
 		s.byzSend(n, msg)
 		return

@@ -9,6 +9,10 @@ package consensus
 // and no sign of being behind. A validator signs at most up to the height
 // after the last one decided when it lost its state; counting only heights
 // decided live, after that, pushes its first new signature past them.
+//
+// While it watches the machine emits no Ready.Safety or Ready.Valid, so the
+// node's signer state stays missing: a crash during the watch restarts it
+// with SignerStateLost again instead of from a record that looks complete.
 
 // noteOwn records a message signed with our key, which this machine did
 // not sign, at height h: the validator signed there before the loss.
