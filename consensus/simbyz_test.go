@@ -231,7 +231,7 @@ func (s *sim) byzStrongSend(n *simNode, msg Message) {
 // block of another fork. n must refuse all but the last; what it accepts
 // the checker sees committed.
 func (s *sim) byzServe(n, p *simNode) {
-	if s.rng.Intn(3) != 0 || n.m == nil {
+	if s.rng.Intn(6) != 0 || n.m == nil {
 		return
 	}
 	h := uint64(len(n.chain)) + 1

@@ -97,6 +97,7 @@ type sim struct {
 	// signatures recovered once per schedule, shared by all nodes
 	recovered map[string]common.Address
 	sigOK     map[*Vote]bool
+	propOK    map[*Proposal]propCheck
 	evidence  map[signKey]bool
 	// collusion bookkeeping
 	colluded map[[2]uint64]bool
@@ -121,7 +122,7 @@ func newSim(sc schedule) *sim {
 		byAddr: make(map[common.Address]*simNode), decided: make(map[uint64]common.Hash),
 		seedAt: map[uint64]common.Hash{1: genesisSeed}, signed: make(map[signKey]common.Hash),
 		colluded: make(map[[2]uint64]bool), recovered: make(map[string]common.Address), evidence: make(map[signKey]bool),
-		sigOK: make(map[*Vote]bool), realBlocks: make(map[uint64][]common.Hash),
+		sigOK: make(map[*Vote]bool), propOK: make(map[*Proposal]propCheck), realBlocks: make(map[uint64][]common.Hash),
 	}
 	// Byzantine validators: f+1 of them when colluding, exactly a third
 	// of the (equal) power in byzThird, else at most nByz holding less

@@ -95,8 +95,18 @@ func (s *sim) signedMsg(msg Message) (common.Address, bool) {
 		return v.Validator, ok
 	}
 	p := msg.Proposal
+	if c, seen := s.propOK[p]; seen {
+		return c.signer, c.ok
+	}
 	a, err := s.recover(p.SignHash(testChainID), p.Sig)
+	s.propOK[p] = propCheck{signer: a, ok: err == nil, block: p.Block.Hash()}
 	return a, err == nil
+}
+
+type propCheck struct {
+	signer common.Address
+	ok     bool
+	block  common.Hash
 }
 
 // learn adds a message delivered to (or signed by) n to what n knows.
@@ -138,7 +148,7 @@ func (s *sim) learn(n *simNode, msg Message) {
 		p := msg.Proposal
 		r = p.Round
 		key := [2]uint64{p.Height, uint64(p.Round)}
-		info := propInfo{p.Block.Hash(), p.POLRound, signer}
+		info := propInfo{s.propOK[p].block, p.POLRound, signer}
 		for _, old := range k.proposals[key] {
 			if old == info {
 				return
