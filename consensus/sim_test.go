@@ -38,7 +38,7 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// TestSimulation runs seeded schedules (SOV_SIM_SCHEDULES, default 2000;
+// TestSimulation runs seeded schedules (SOV_SIM_SCHEDULES, default 800;
 // SOV_SIM_SEED replays one). Each failure prints the command replaying it.
 func TestSimulation(t *testing.T) {
 	if seed := os.Getenv("SOV_SIM_SEED"); seed != "" {
@@ -58,9 +58,9 @@ func TestSimulation(t *testing.T) {
 		}
 		return
 	}
-	count := envInt("SOV_SIM_SCHEDULES", 2000)
+	count := envInt("SOV_SIM_SCHEDULES", 800)
 	if testing.Short() {
-		count = 200
+		count = 150
 	}
 	base := int64(envInt("SOV_SIM_BASE", 1))
 	start := time.Now()
