@@ -80,7 +80,8 @@ type Config struct {
 	// DoubleSignCheckHeights is how many consecutive heights a validator
 	// started with StartState.SignerStateLost watches, signing nothing,
 	// before it signs again (cometbft's double_sign_check_height). A watched
-	// height counts only if the machine decided it from live votes, saw no
+	// height counts only if the machine decided it from live votes (the
+	// round's 2f+1 prevotes and precommits), saw no
 	// message signed with its own key at that height or later, and saw no
 	// sign of being behind (a message two or more heights ahead, a height
 	// decided by Catchup); anything else starts the count again. Zero means

@@ -244,7 +244,7 @@ func (m *Machine) Catchup(c Commit) error {
 			m.noteOwn(h)
 		}
 	}
-	m.watchBehind = true // a height decided by sync: the machine was behind
+	m.noteBehind() // a height decided by sync: the machine was behind
 	m.decide(&knownBlock{block: c.Block, checked: true}, c.Cert)
 	m.process()
 	return nil

@@ -169,6 +169,9 @@ func (m *Machine) ruleDecide() bool {
 		if valid, known := m.validity(kb); !valid || !known {
 			continue
 		}
+		if !rs.prevotes.hasQuorumFor(m.vs, id) {
+			m.noteBehind() // decided on a certificate's precommits alone: not watched live
+		}
 		m.decide(kb, rs.certificate(m.height, r, id))
 		return true
 	}
