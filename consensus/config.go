@@ -81,10 +81,10 @@ type Config struct {
 	// started with StartState.SignerStateLost watches, signing nothing,
 	// before it signs again (cometbft's double_sign_check_height). A watched
 	// height counts only if the machine decided it from live votes (the
-	// round's 2f+1 prevotes and precommits), saw no
-	// message signed with its own key at that height or later, and saw no
-	// sign of being behind (a message two or more heights ahead, a height
-	// decided by Catchup); anything else starts the count again. Zero means
+	// round's 2f+1 prevotes and precommits), saw no message signed with its
+	// own key at that height or later, and saw no sign of being behind (a
+	// message two or more heights ahead, a height decided by Catchup);
+	// anything else starts the count again. Zero means
 	// DefaultDoubleSignCheckHeights; a negative value turns the watch off.
 	DoubleSignCheckHeights int
 
