@@ -355,11 +355,12 @@ func (m *Machine) enterHeight(h uint64, seed common.Hash, lastCommit *chain.Cert
 }
 
 // resumeVotes is the restart inside a height: the votes signed in the
-// recorded round are counted and sent again (they may never have left),
+// recorded round and the one before are counted and sent again (they may
+// never have left; rebroadcast keeps sending them),
 // and the step moves past what was signed, which cannot be signed again.
 func (m *Machine) resumeVotes() {
 	for _, v := range m.safety.Votes {
-		if v != nil && v.Height == m.height && v.Round == m.round && v.Validator == m.self && m.verifyVote(v) == nil {
+		if v != nil && v.Height == m.height && (v.Round == m.round || v.Round+1 == m.round) && v.Validator == m.self && m.verifyVote(v) == nil {
 			m.acceptVote(v)
 			m.send(Message{Vote: v})
 		}

@@ -107,8 +107,17 @@ func (m *Machine) sign(step RoundStep, round uint32, hash common.Hash) ([]byte, 
 	if err != nil || len(sig) != 65 {
 		return nil, false // a failing signer is a silent validator, never an unsafe one
 	}
-	if m.safety.Height != m.height || m.safety.Round != round {
+	if m.safety.Height != m.height {
 		m.safety.Votes = nil
+	} else if m.safety.Round != round {
+		// keep the votes of the round before this one
+		var keep []*Vote
+		for _, v := range m.safety.Votes {
+			if v.Round+1 == round {
+				keep = append(keep, v)
+			}
+		}
+		m.safety.Votes = keep
 	}
 	m.safety.Height, m.safety.Round, m.safety.Step = m.height, round, step
 	m.syncLock()

@@ -92,9 +92,10 @@ func (s *sim) sign(n *simNode, h common.Hash) []byte {
 	return sig
 }
 
-// collude is the f+1 attack: when a colluder holds the key, two blocks are
-// proposed, one to each half of the honest nodes, and every colluder
-// prevotes and precommits each block to its half.
+// collude is the split strike, the f+1 attack when f+1 collude: when a
+// Byzantine validator holds the key, two blocks are proposed, one to each
+// half of the honest nodes, and every Byzantine validator prevotes and
+// precommits each block to its half.
 func (s *sim) collude(holder *simNode, req *ProposeRequest) {
 	key := [2]uint64{req.Height, uint64(req.Round)}
 	if s.colluded[key] {

@@ -311,7 +311,11 @@ func (s *sim) build(n *simNode) {
 		return
 	}
 	n.building = nil
-	if n.byz && s.sc.collude {
+	if n.byz && (s.sc.collude || (s.sc.byz == byzStrong || s.sc.byz == byzThird) && s.rng.Intn(2) == 0) {
+		// The split strike: two real blocks, one to each half of the honest
+		// nodes, and every Byzantine validator's votes for each to its half.
+		// Safe with f Byzantine validators (less than a third of the power,
+		// or exactly a third under a quorum of more than 2/3).
 		s.collude(n, req)
 		return
 	}
