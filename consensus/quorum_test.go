@@ -116,3 +116,32 @@ func TestRestartKeepsLock(t *testing.T) {
 	h.step(h.proposal(1, b, -1))
 	h.wantVote(chain.VotePrevote, 1, common.Hash{})
 }
+
+// A chain database restored from an older backup, with the signer state
+// kept: the machine starts heights below its safety record and must sign
+// nothing there (the CheckHRS guard in sign), however long it waits;
+// signing a nil prevote on timeout would sign a second vote for a step it
+// signed before.
+func TestRestoredChainDoesNotSignAgain(t *testing.T) {
+	signers, vs := testValidators(4)
+	rec := &SafetyRecord{Height: 3, Round: 1, Step: StepPrecommit, LockedRound: -1, ValidRound: -1}
+	m := mustNew(t, testConfig(vs, signers[0]), StartState{Height: 1, Seed: genesisSeed, Safety: rec})
+	for i := 0; i < 2000; i++ {
+		m.Tick()
+		for m.HasReady() {
+			rd := m.Ready()
+			for _, msg := range rd.Messages {
+				if msg.Vote != nil && msg.Vote.Validator == signers[0].Address() || msg.Proposal != nil {
+					t.Fatalf("signed %s at height 1 with a safety record at height 3", msg)
+				}
+			}
+			if rd.Propose != nil {
+				t.Fatal("asked to propose at height 1 with a safety record at height 3")
+			}
+			m.Advance(rd)
+		}
+	}
+	if st := m.Status(); st.Step != StepPrevote {
+		t.Fatalf("status %+v: timeoutPropose never ran", st)
+	}
+}

@@ -26,6 +26,7 @@ type simNode struct {
 	crashOnLock bool
 	lockDown    uint64
 	wipe        bool // restart with the data dir lost
+	restore     bool // restart with the chain database of an older backup
 	// the signer-state file exists (created at init, lost with the data
 	// dir, written again with the first safety record)
 	signerFile bool
@@ -175,6 +176,13 @@ func (s *sim) start(n *simNode) {
 	if n.wipe {
 		n.wipe, n.signerFile = false, false
 		n.chain, n.seeds, n.safety, n.valid = nil, []common.Hash{genesisSeed}, nil, nil
+	}
+	if n.restore {
+		// The signer state is a file of its own and survives: the machine
+		// must not sign again at the heights it replays.
+		n.restore = false
+		keep := s.rng.Intn(len(n.chain) + 1)
+		n.chain, n.seeds = n.chain[:keep], n.seeds[:keep+1]
 	}
 	st := StartState{Height: n.height(), Seed: n.seeds[len(n.chain)], Safety: n.safety, Valid: n.valid, SignerStateLost: n.signer != nil && !n.signerFile}
 	if len(n.chain) > 0 {
@@ -361,6 +369,9 @@ func (s *sim) step() {
 			case c.wipe && s.canWipe(n):
 				s.tracef("node %d CRASH, data dir lost, until %d", n.id, c.restart)
 				n.restart, n.wipe, n.m = c.restart, true, nil
+			case c.restore:
+				s.tracef("node %d CRASH, chain database restored from a backup, until %d", n.id, c.restart)
+				n.restart, n.restore, n.m = c.restart, true, nil
 			default:
 				s.tracef("node %d CRASH (mid-Ready %v) until %d", n.id, c.midReady, c.restart)
 				n.restart = c.restart

@@ -66,6 +66,7 @@ type crash struct {
 	midReady    bool // crash after syncing the safety record, before storing blocks or sending
 	locked      bool // crash at the first Ready from `at` on that records a lock (restart of a locked node)
 	wipe        bool // the node comes back with its whole data dir lost: no chain, no safety record
+	restore     bool // the node comes back with its chain database restored from an older backup, its signer state kept
 }
 
 func (sc schedule) String() string {
@@ -75,7 +76,7 @@ func (sc schedule) String() string {
 		fmt.Fprintf(&b, " partition%v@[%d,%d)", p.side, p.from, p.to)
 	}
 	for _, c := range sc.crashes {
-		fmt.Fprintf(&b, " crash(node=%d holder=%v mid=%v locked=%v wipe=%v)@[%d,%d)", c.node, c.holder, c.midReady, c.locked, c.wipe, c.at, c.restart)
+		fmt.Fprintf(&b, " crash(node=%d holder=%v mid=%v locked=%v wipe=%v restore=%v)@[%d,%d)", c.node, c.holder, c.midReady, c.locked, c.wipe, c.restore, c.at, c.restart)
 	}
 	return b.String()
 }
@@ -145,9 +146,11 @@ func scheduleFor(seed int64, rng *rand.Rand, byz byzMode, collude bool) schedule
 				restart = sc.chaosEnd
 			}
 			c := crash{node: rng.Intn(sc.n), at: at, restart: restart, holder: rng.Intn(2) == 0, midReady: rng.Intn(2) == 0}
-			switch rng.Intn(6) {
+			switch rng.Intn(7) {
 			case 0, 1:
 				c.locked = true
+			case 3:
+				c.restore = true
 			case 2:
 				// A wiped validator watches before it signs: it is a fault
 				// until then, so at most one per schedule, and only where
