@@ -18,13 +18,26 @@ type Signer interface {
 
 // App is how the core asks whether a proposed block is valid: the node
 // executes the block against its state (the etcd-raft Storage pattern: an
-// injected, deterministic interface). ValidateBlock checks everything the
-// core does not: transactions, the reveal, state and receipt roots, time.
-// It is called at most once per block hash and only after every Commit the
-// machine has emitted has been acknowledged with Advance, so the node's
-// state is the parent's state.
+// injected interface).
+//
+// ValidateBlock is valid(v) of the paper: it checks everything the core
+// does not (transactions, the reveal, state and receipt roots, the time
+// after the parent's) and must be deterministic, a function of the block
+// and the parent's state only, never of the local clock: the core caches
+// its answer for the rest of the height. It is called at most once per
+// block hash and only after every Commit the machine has emitted has been
+// acknowledged with Advance, so the node's state is the parent's state.
+//
+// CheckTimely is the clock-dependent part (proposer-based timestamps): is
+// the block's time close enough to the local clock, neither too far ahead
+// nor too far behind. The core asks it only of a fresh proposal (one
+// without a proof of lock, POLRound -1) that it would otherwise prevote,
+// every time anew, and never caches it: a block with a proof of lock was
+// already found timely by more than 2/3 of the power, and refusing it for
+// the local clock could stall the chain with some validators locked on it.
 type App interface {
 	ValidateBlock(b *chain.Block) error
+	CheckTimely(b *chain.Block) error
 }
 
 // Default timeouts in ticks, with 1 tick = 10ms in the node.
@@ -34,6 +47,8 @@ const (
 	DefaultPrecommitTicks    = 20
 	DefaultTimeoutDeltaTicks = 20
 	DefaultMaxTimeoutTicks   = 300
+	// DefaultDoubleSignCheckHeights: see Config.DoubleSignCheckHeights.
+	DefaultDoubleSignCheckHeights = 2
 )
 
 // Config configures a Machine.
@@ -58,8 +73,20 @@ type Config struct {
 	// lossy network cannot stall it. Zero means ProposeTicks.
 	RebroadcastTicks int
 	// MaxBufferedMessages bounds the next-height message buffer. Zero means
-	// 16 + 16*validators.
+	// 16 + 16*validators. Each validator may fill at most
+	// MaxBufferedPerValidator of it.
 	MaxBufferedMessages int
+
+	// DoubleSignCheckHeights is how many consecutive heights a validator
+	// started with StartState.SignerStateLost watches, signing nothing,
+	// before it signs again (cometbft's double_sign_check_height). A watched
+	// height counts only if the machine decided it from live votes (the
+	// round's 2f+1 prevotes and precommits), saw no message signed with its
+	// own key at that height or later, and saw no sign of being behind (a
+	// message two or more heights ahead, a height decided by Catchup);
+	// anything else starts the count again. Zero means
+	// DefaultDoubleSignCheckHeights; a negative value turns the watch off.
+	DoubleSignCheckHeights int
 
 	// Recover returns the address that signed hash. Nil means
 	// chain.RecoverSigner (and certificates are checked with
@@ -81,6 +108,9 @@ func (c Config) withDefaults() Config {
 	def(&c.TimeoutDeltaTicks, DefaultTimeoutDeltaTicks)
 	def(&c.MaxTimeoutTicks, DefaultMaxTimeoutTicks)
 	def(&c.RebroadcastTicks, c.ProposeTicks)
+	if c.DoubleSignCheckHeights == 0 {
+		c.DoubleSignCheckHeights = DefaultDoubleSignCheckHeights
+	}
 	if c.Validators != nil {
 		def(&c.MaxBufferedMessages, 16+16*c.Validators.Size())
 	}

@@ -46,9 +46,47 @@
 // (a re-proposed block keeps its original round and proposer), and that
 // Header.LastCommit is a valid certificate for the parent (nil at height 1);
 // App.ValidateBlock checks everything else (transactions, reveal, roots,
-// time). The core calls App.ValidateBlock only after every Commit it
-// emitted has been acknowledged with Advance, so the node's state is always
-// the parent's state when asked.
+// time after the parent's). ValidateBlock must be deterministic, never a
+// function of the local clock: the core caches its answer per block hash for
+// the height. The core calls it only after every Commit it emitted has been
+// acknowledged with Advance, so the node's state is always the parent's
+// state when asked.
+//
+// Timeliness (proposer-based timestamps) is not part of valid(v):
+// App.CheckTimely, "is the block time close to my clock, neither too far
+// ahead nor too far behind", is asked only of a fresh proposal (POLRound
+// -1) the machine would otherwise prevote (line 23), anew each time, and
+// never cached. A block with a proof of lock was found timely by more than
+// 2/3 of the power; refusing it for the local clock would let a Byzantine
+// key holder split the locks with a block stamped at the edge of the drift
+// and stall the chain (TestNoStallFromClockRejection).
+//
+// Lost signer state. The safety record is the validator's signer state. A
+// node that cannot trust it to hold everything it signed (the file is
+// missing after a lost or wiped data dir, or older than the chain it kept,
+// restored from a backup) starts the machine with StartState.SignerStateLost.
+// The machine then follows the chain signing nothing, and writes no
+// Ready.Safety or Ready.Valid (so a crash meanwhile restarts it lost again),
+// until it has decided Config.DoubleSignCheckHeights (default 2) consecutive
+// heights from live votes with no message signed by its own key at those
+// heights or later and no sign of being behind (a message two heights
+// ahead, a height decided by Catchup); anything else starts the count
+// again. Status.SignerWatch counts the heights left and
+// Status.OwnSignatureSeen names the highest height where its own signature
+// turned up; Propose returns ErrSignerWatch meanwhile. The node should log
+// both while SignerWatch > 0. A node creates an empty signer state when it
+// is initialised, so that "missing" later means "lost". With one validator
+// nobody else decides heights: the watch never ends, and the operator must
+// restore the signer state or set DoubleSignCheckHeights < 0 (no watch).
+//
+// Relaying and memory. A node should relay a proposal only from the key
+// holder of its round (IsRightfulProposer, VerifyProposal with the seed of
+// the proposal's height). Next-height messages are kept in a buffer of
+// Config.MaxBufferedMessages with at most MaxBufferedPerValidator per
+// signer; messages for rounds beyond the next two are kept only for each
+// validator's latest such round (three messages), and votes within them at
+// most for four blocks per validator, so one noisy validator cannot grow
+// the machine's memory or crowd out the others.
 //
 // Liveness on a lossy network: every RebroadcastTicks the machine re-sends
 // its own proposal and votes of the current and previous round, and when a

@@ -30,4 +30,7 @@ var (
 	// ErrWouldDoubleSign: signing would go back in height/round/step or
 	// sign a second, different message at the same step.
 	ErrWouldDoubleSign = errors.New("refused: would double-sign")
+	// ErrSignerWatch: the machine started with its signer state lost and
+	// signs nothing until its watch is over (Status.SignerWatch).
+	ErrSignerWatch = errors.New("refused: signer state lost, watching for own signatures")
 )

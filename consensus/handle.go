@@ -25,6 +25,7 @@ func (m *Machine) handle(msg Message) error {
 	case h == m.height+1:
 		return m.buffer(msg)
 	case h > m.height+1:
+		m.watchFuture(msg)
 		return &msgError{ErrFuture, msg, m.height}
 	}
 	if msg.Vote != nil {
@@ -42,6 +43,9 @@ func (m *Machine) handleVote(v *Vote) error {
 	}
 	if err := m.verifyVote(v); err != nil {
 		return err
+	}
+	if v.Validator == m.self {
+		m.noteOwn(v.Height)
 	}
 	m.acceptVote(v)
 	return nil
@@ -66,13 +70,11 @@ func (m *Machine) handleProposal(p *Proposal) error {
 		bytes.Equal(rs.proposal.Sig, p.Sig) && rs.proposal.Block.Hash() == hash {
 		return nil // duplicate
 	}
-	holder := m.holder(p.Round)
-	signer, err := m.recover(p.SignHash(m.cfg.ChainID), p.Sig)
-	if err != nil {
-		return fmt.Errorf("%w: proposal h=%d r=%d: %v", ErrBadSignature, p.Height, p.Round, err)
+	if err := verifyProposer(m.recover, m.cfg.ChainID, m.holder(p.Round), p); err != nil {
+		return err
 	}
-	if signer != holder {
-		return fmt.Errorf("%w: proposal h=%d r=%d signed by %s, key holder is %s", ErrNotHolder, p.Height, p.Round, signer, holder)
+	if m.holder(p.Round) == m.self {
+		m.noteOwn(p.Height)
 	}
 	m.acceptProposal(p)
 	return nil
@@ -145,37 +147,58 @@ func (m *Machine) replayAhead() {
 	}
 }
 
-// buffer keeps a next-height message. Votes are verified first so that
-// junk cannot crowd out real messages; proposals cannot be (the next seed
-// is not known yet) and are limited in number instead.
+// buffer keeps a next-height message, at most MaxBufferedPerValidator per
+// signer so that one noisy validator cannot crowd out the others. Votes are
+// verified first so that junk cannot crowd out real messages; a proposal's
+// signer is recovered and must be a validator (whether it holds the key of
+// its round is checked when the next seed is known).
 func (m *Machine) buffer(msg Message) error {
 	if len(m.future) >= m.cfg.MaxBufferedMessages {
 		return &msgError{ErrBufferFull, msg, m.height}
 	}
-	proposals := 0
 	for _, b := range m.future {
-		if b.msg.Proposal != nil {
-			proposals++
-		}
 		if sameMessage(b.msg, msg) {
 			return nil
 		}
 	}
-	if msg.Proposal != nil {
-		if proposals >= 2*roundWindow {
-			return &msgError{ErrBufferFull, msg, m.height}
-		}
-		m.future = append(m.future, buffered{msg: msg})
-		return nil
-	}
-	if _, ok := m.vs.Get(msg.Vote.Validator); !ok {
-		return fmt.Errorf("%w: %s", ErrUnknownValidator, msg.Vote)
-	}
-	if err := m.verifyVote(msg.Vote); err != nil {
+	signer, err := m.signerOf(msg)
+	if err != nil {
 		return err
 	}
-	m.future = append(m.future, buffered{msg: msg, verified: true})
+	n := 0
+	for _, b := range m.future {
+		if b.signer == signer {
+			n++
+		}
+	}
+	if n >= MaxBufferedPerValidator {
+		return &msgError{ErrBufferFull, msg, m.height}
+	}
+	if signer == m.self {
+		m.noteOwn(msg.Height())
+	}
+	m.future = append(m.future, buffered{msg: msg, verified: msg.Vote != nil, signer: signer})
 	return nil
+}
+
+// signerOf verifies that msg is signed by a validator and returns it: a
+// vote by the validator it names, a proposal by any validator.
+func (m *Machine) signerOf(msg Message) (common.Address, error) {
+	if v := msg.Vote; v != nil {
+		if _, ok := m.vs.Get(v.Validator); !ok {
+			return common.Address{}, fmt.Errorf("%w: %s", ErrUnknownValidator, v)
+		}
+		return v.Validator, m.verifyVote(v)
+	}
+	p := msg.Proposal
+	signer, err := m.recover(p.SignHash(m.cfg.ChainID), p.Sig)
+	if err != nil {
+		return common.Address{}, fmt.Errorf("%w: proposal h=%d r=%d: %v", ErrBadSignature, p.Height, p.Round, err)
+	}
+	if _, ok := m.vs.Get(signer); !ok {
+		return common.Address{}, fmt.Errorf("%w: proposal h=%d r=%d signed by %s", ErrUnknownValidator, p.Height, p.Round, signer)
+	}
+	return signer, nil
 }
 
 func sameMessage(a, b Message) bool {

@@ -59,9 +59,12 @@ func testValidatorsWeighted(powers []uint64) ([]*KeySigner, *chain.ValidatorSet)
 type acceptAll struct{}
 
 func (acceptAll) ValidateBlock(*chain.Block) error { return nil }
+func (acceptAll) CheckTimely(*chain.Block) error   { return nil }
 
 // rejectSet is an App that refuses listed blocks.
 type rejectSet map[common.Hash]bool
+
+func (rejectSet) CheckTimely(*chain.Block) error { return nil }
 
 func (r rejectSet) ValidateBlock(b *chain.Block) error {
 	if r[b.Hash()] {

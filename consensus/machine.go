@@ -53,6 +53,7 @@ type aheadMsgs struct {
 type buffered struct {
 	msg      Message
 	verified bool
+	signer   common.Address
 }
 
 // Machine is the sovereign-key consensus core for one node: Tendermint's
@@ -93,6 +94,14 @@ type Machine struct {
 
 	safety      SafetyRecord
 	safetyDirty bool
+
+	// The watch after a start with lost signer state (see
+	// Config.DoubleSignCheckHeights): heights still to watch, the highest
+	// height at which a message signed with our key turned up, and whether
+	// this height showed that the machine is behind.
+	watchLeft   int
+	ownSeen     uint64
+	watchBehind bool
 	validOut    *ValidValue // pending Ready.Valid
 
 	// Pending output, drained by Ready/Advance.
@@ -132,6 +141,9 @@ func New(cfg Config, start StartState) (*Machine, error) {
 	if start.Safety != nil {
 		m.safety = *start.Safety
 	}
+	if start.SignerStateLost && m.isValidator() && cfg.DoubleSignCheckHeights > 0 {
+		m.watchLeft = cfg.DoubleSignCheckHeights
+	}
 	m.nextRebroadcast = uint64(cfg.RebroadcastTicks)
 	m.enterHeight(start.Height, start.Seed, start.LastCommit)
 	m.restoreValid(start.Valid)
@@ -140,6 +152,9 @@ func New(cfg Config, start StartState) (*Machine, error) {
 }
 
 func (m *Machine) isValidator() bool { return m.cfg.Signer != nil }
+
+// canSign: a validator whose lost-signer-state watch is over.
+func (m *Machine) canSign() bool { return m.isValidator() && m.watchLeft == 0 }
 
 // holder is the key holder of round r at the current height.
 func (m *Machine) holder(r uint32) common.Address { return m.order[int(r)%len(m.order)] }
@@ -171,6 +186,9 @@ func (m *Machine) Step(msg Message) error {
 // the node's builder is trusted to meet), signs the proposal and
 // broadcasts it.
 func (m *Machine) Propose(b *chain.Block) error {
+	if m.watchLeft > 0 {
+		return fmt.Errorf("%w: %d more heights to watch", ErrSignerWatch, m.watchLeft)
+	}
 	if !m.awaitBlock || m.step != StepPropose {
 		return fmt.Errorf("%w: no outstanding propose request at height %d round %d", ErrNotHolder, m.height, m.round)
 	}
@@ -221,6 +239,12 @@ func (m *Machine) Catchup(c Commit) error {
 	if err := m.checkBlock(c.Block, false); err != nil {
 		return err
 	}
+	for _, cs := range c.Cert.Sigs {
+		if cs.Validator == m.self {
+			m.noteOwn(h)
+		}
+	}
+	m.noteBehind() // a height decided by sync: the machine was behind
 	m.decide(&knownBlock{block: c.Block, checked: true}, c.Cert)
 	m.process()
 	return nil
@@ -284,6 +308,7 @@ func (m *Machine) Status() Status {
 		Height: m.height, Round: m.round, Step: m.step, Holder: m.holder(m.round), Seed: m.seed,
 		LockedRound: m.lockedRound, LockedBlock: m.lockedBlock,
 		ValidRound: m.validRound, ValidBlock: m.validBlock, Ticks: m.now,
+		SignerWatch: m.watchLeft, OwnSignatureSeen: m.ownSeen,
 	}
 }
 
@@ -330,11 +355,12 @@ func (m *Machine) enterHeight(h uint64, seed common.Hash, lastCommit *chain.Cert
 }
 
 // resumeVotes is the restart inside a height: the votes signed in the
-// recorded round are counted and sent again (they may never have left),
+// recorded round and the one before are counted and sent again (they may
+// never have left; rebroadcast keeps sending them),
 // and the step moves past what was signed, which cannot be signed again.
 func (m *Machine) resumeVotes() {
 	for _, v := range m.safety.Votes {
-		if v != nil && v.Height == m.height && v.Round == m.round && v.Validator == m.self && m.verifyVote(v) == nil {
+		if v != nil && v.Height == m.height && (v.Round == m.round || v.Round+1 == m.round) && v.Validator == m.self && m.verifyVote(v) == nil {
 			m.acceptVote(v)
 			m.send(Message{Vote: v})
 		}
@@ -391,7 +417,7 @@ func (m *Machine) restoreValid(v *ValidValue) {
 	}
 	// The round started before the block was known; re-propose it now if
 	// this node holds the key.
-	if m.isValidator() && m.holder(m.round) == m.self && m.step == StepPropose && m.safety.allows(m.height, m.round, StepPropose) {
+	if m.canSign() && m.holder(m.round) == m.self && m.step == StepPropose && m.safety.allows(m.height, m.round, StepPropose) {
 		m.signProposal(v.Block, m.validRound)
 	}
 }

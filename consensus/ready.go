@@ -19,6 +19,14 @@ type StartState struct {
 	// Valid is the last persisted Ready.Valid; nil if none. It is used only
 	// if it matches Safety's height and valid block.
 	Valid *ValidValue
+	// SignerStateLost says the node cannot trust Safety to hold everything
+	// it ever signed: the signer-state file is missing (a lost or wiped
+	// data dir) or older than the chain it kept (restored from a backup).
+	// The machine then signs nothing until it has watched
+	// Config.DoubleSignCheckHeights heights without a signature of its own
+	// (Status.SignerWatch counts them down), so that it cannot sign again,
+	// differently, a step it signed before the loss.
+	SignerStateLost bool
 }
 
 // ProposeRequest asks the node to build a block for (Height, Round) and hand
@@ -71,4 +79,12 @@ type Status struct {
 	ValidBlock  common.Hash
 	// Ticks counts Tick calls since New.
 	Ticks uint64
+	// SignerWatch is how many more heights the machine watches before it
+	// signs again after a start with SignerStateLost (0: it signs). The
+	// node should log it while it is above zero, and when it changes.
+	SignerWatch int
+	// OwnSignatureSeen is the last height at which the watch found a
+	// message signed with this validator's key that this machine did not
+	// sign (0: none): proof that it signed there before it lost its state.
+	OwnSignatureSeen uint64
 }

@@ -35,7 +35,7 @@ func (m *Machine) startRound(r uint32) {
 	m.round, m.step = r, StepPropose
 	m.awaitBlock, m.propose = false, nil
 	m.rs(r)
-	if m.isValidator() && m.holder(r) == m.self && m.safety.allows(m.height, r, StepPropose) {
+	if m.canSign() && m.holder(r) == m.self && m.safety.allows(m.height, r, StepPropose) {
 		if m.validRound >= 0 {
 			// lines 15-16: re-propose the valid value. After a restart the
 			// block itself may be unknown; then stay silent rather than
@@ -100,15 +100,24 @@ func (m *Machine) vote(t chain.VoteType, h common.Hash) {
 // (height, round, step) and records the new one in the safety record, which
 // the node persists before sending.
 func (m *Machine) sign(step RoundStep, round uint32, hash common.Hash) ([]byte, bool) {
-	if !m.isValidator() || !m.safety.allows(m.height, round, step) {
+	if !m.canSign() || !m.safety.allows(m.height, round, step) {
 		return nil, false
 	}
 	sig, err := m.cfg.Signer.Sign(hash)
 	if err != nil || len(sig) != 65 {
 		return nil, false // a failing signer is a silent validator, never an unsafe one
 	}
-	if m.safety.Height != m.height || m.safety.Round != round {
+	if m.safety.Height != m.height {
 		m.safety.Votes = nil
+	} else if m.safety.Round != round {
+		// keep the votes of the round before this one
+		var keep []*Vote
+		for _, v := range m.safety.Votes {
+			if v.Round+1 == round {
+				keep = append(keep, v)
+			}
+		}
+		m.safety.Votes = keep
 	}
 	m.safety.Height, m.safety.Round, m.safety.Step = m.height, round, step
 	m.syncLock()
@@ -117,8 +126,8 @@ func (m *Machine) sign(step RoundStep, round uint32, hash common.Hash) ([]byte, 
 
 // syncLock copies the lock and valid value into the safety record.
 func (m *Machine) syncLock() {
-	if !m.isValidator() || m.safety.Height > m.height {
-		return
+	if !m.canSign() || m.safety.Height > m.height {
+		return // an observer, or a watch that must leave the signer state missing
 	}
 	if m.safety.Height < m.height {
 		m.safety = SafetyRecord{Height: m.height, Step: StepNone}
@@ -169,6 +178,9 @@ func (m *Machine) ruleDecide() bool {
 		if valid, known := m.validity(kb); !valid || !known {
 			continue
 		}
+		if !rs.prevotes.hasQuorumFor(m.vs, id) {
+			m.noteBehind() // decided on a certificate's precommits alone: not watched live
+		}
 		m.decide(kb, rs.certificate(m.height, r, id))
 		return true
 	}
@@ -181,6 +193,7 @@ func (m *Machine) ruleDecide() bool {
 func (m *Machine) decide(kb *knownBlock, cert *chain.Certificate) {
 	m.commits = append(m.commits, Commit{Block: kb.block, Cert: cert})
 	m.unapplied++
+	m.watchDecided(m.height)
 	m.lastDecided = kb.proposal
 	m.peerBehind = false
 	m.enterHeight(m.height+1, chain.NextSeed(m.seed, kb.block.Header.Reveal), cert)
@@ -236,8 +249,9 @@ func (m *Machine) ruleProposal() bool {
 	}
 	var accept bool
 	if p.POLRound < 0 {
-		// line 23
-		accept = valid && (m.lockedRound == -1 || m.lockedBlock == id)
+		// line 23, with proposer-based timestamps: a fresh proposal must
+		// also be timely by the local clock, asked anew and never cached.
+		accept = valid && (m.lockedRound == -1 || m.lockedBlock == id) && m.cfg.App.CheckTimely(p.Block) == nil
 	} else {
 		// line 28: wait for 2f+1 prevotes for id(v) at vr. A node locked
 		// on v need not wait: prevoting its own locked value is always
@@ -283,7 +297,7 @@ func (m *Machine) ruleLock() bool {
 	}
 	rs.lockDone = true
 	m.validRound, m.validBlock = int32(m.round), id // lines 42-43
-	if m.isValidator() {
+	if m.canSign() {
 		m.validOut = m.validValue()
 	}
 	if m.step == StepPrevote {

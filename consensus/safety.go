@@ -49,8 +49,10 @@ type SafetyRecord struct {
 	LockedBlock common.Hash `json:"locked_block"`
 	ValidRound  int32       `json:"valid_round"`
 	ValidBlock  common.Hash `json:"valid_block"`
-	// Votes are the votes signed at (Height, Round), re-sent after a
-	// restart: the crash may have come before they left the node.
+	// Votes are the votes signed at Height in Round and the round before,
+	// re-sent after a restart: the crash may have come before they left
+	// the node, and a peer still in the round before may need them to time
+	// out into ours (line 47).
 	Votes []*Vote `json:"votes,omitempty"`
 }
 

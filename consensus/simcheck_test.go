@@ -36,6 +36,7 @@ func (s *sim) onCommit(n *simNode, c Commit) {
 	if d, ok := s.decided[h]; !ok {
 		s.decided[h] = b.Hash()
 		s.seedAt[h] = seed
+		s.seedAt[h+1] = chain.NextSeed(seed, b.Header.Reveal)
 		if h > s.stats.heights {
 			s.stats.heights = h
 		}
@@ -44,13 +45,25 @@ func (s *sim) onCommit(n *simNode, c Commit) {
 	}
 }
 
+// onSigned checks what an honest node signs, sent or not (a crash may
+// keep it from leaving).
+func (s *sim) onSigned(n *simNode, msg Message) {
+	if !n.byz {
+		s.learn(n, msg)
+		if s.checkSigned(n, msg) {
+			s.checkRules(n, msg)
+		}
+	}
+}
+
 // onSend checks what an honest node signs and puts it on the wire.
 func (s *sim) onSend(n *simNode, msg Message) {
-	if !n.byz {
-		s.checkSigned(n, msg)
-	}
+	s.onSigned(n, msg)
 	s.tracef("node %d sends %s", n.id, msg)
 	msg = s.wire(msg)
+	if s.sc.byz == byzStrong || s.sc.byz == byzThird {
+		s.noteWire(msg)
+	}
 	if n.byz {
 		s.byzSend(n, msg)
 		return
@@ -58,20 +71,22 @@ func (s *sim) onSend(n *simNode, msg Message) {
 	s.send(n.id, msg, s.all())
 }
 
-func (s *sim) checkSigned(n *simNode, msg Message) {
+// checkSigned checks one signature per step and reports whether msg is a
+// new signature of n's own (not a repeat, not relayed).
+func (s *sim) checkSigned(n *simNode, msg Message) bool {
 	var k signKey
 	var h common.Hash
 	if n.signer == nil {
 		if msg.Proposal == nil && msg.Vote == nil {
 			s.failf("observer %d sent an empty message", n.id)
 		}
-		return // an observer only relays what others signed
+		return false // an observer only relays what others signed
 	}
 	self := n.signer.Address()
 	switch {
 	case msg.Vote != nil:
 		if msg.Vote.Validator != self {
-			return // relayed
+			return false // relayed
 		}
 		v := msg.Vote
 		k, h = signKey{self, v.Height, v.Round, uint8(v.Type)}, v.SignHash(testChainID)
@@ -79,14 +94,16 @@ func (s *sim) checkSigned(n *simNode, msg Message) {
 		p := msg.Proposal
 		seed, ok := s.seedAt[p.Height]
 		if !ok || s.vs.Holder(seed, p.Round) != self {
-			return // relayed, or a height no honest node decided the seed of yet
+			return false // relayed, or a height no honest node decided the seed of yet
 		}
 		k, h = signKey{self, p.Height, p.Round, 0}, p.SignHash(testChainID)
 	}
-	if old, ok := s.signed[k]; ok && old != h {
+	old, ok := s.signed[k]
+	if ok && old != h {
 		s.failf("DOUBLE SIGN: honest node %d signed two messages for %+v", n.id, k)
 	}
 	s.signed[k] = h
+	return !ok
 }
 
 func (s *sim) onEvidence(n *simNode, ev Evidence) {

@@ -22,9 +22,28 @@ type simNode struct {
 	seeds    []common.Hash // seeds[h-1] is s_h
 	midCrash bool          // crash at the next Ready, after persisting safety
 	restart  uint64        // tick to restart at, while down
+	// crash at the first Ready that records a lock, down for lockDown ticks
+	crashOnLock bool
+	lockDown    uint64
+	wipe        bool // restart with the data dir lost
+	restore     bool // restart with the chain database of an older backup
+	// the signer-state file exists (created at init, lost with the data
+	// dir, written again with the first safety record)
+	signerFile bool
 	// a block being built for a ProposeRequest
 	building *ProposeRequest
 	buildAt  uint64
+
+	// checker state (simrules_test.go): what was delivered to the node,
+	// what it signed, and when its machine entered its current round
+	know       *knowledge
+	hist       map[uint64]*ownHistory
+	signedAny  bool
+	lastSigned signPos
+	atHeight   uint64
+	atRound    uint32
+	roundSince uint64
+	observed   bool
 }
 
 func (n *simNode) height() uint64 { return uint64(len(n.chain)) + 1 }
@@ -78,9 +97,14 @@ type sim struct {
 	violations []string
 	// signatures recovered once per schedule, shared by all nodes
 	recovered map[string]common.Address
+	sigOK     map[*Vote]bool
+	propOK    map[*Proposal]propCheck
 	evidence  map[signKey]bool
 	// collusion bookkeeping
 	colluded map[[2]uint64]bool
+	// Byzantine material: real blocks proposed per height, old messages
+	realBlocks map[uint64][]common.Hash
+	replayPool []Message
 
 	stats simStats
 	trace func(format string, args ...any) // SOV_SIM_TRACE=1 with SOV_SIM_SEED
@@ -99,22 +123,29 @@ func newSim(sc schedule) *sim {
 		byAddr: make(map[common.Address]*simNode), decided: make(map[uint64]common.Hash),
 		seedAt: map[uint64]common.Hash{1: genesisSeed}, signed: make(map[signKey]common.Hash),
 		colluded: make(map[[2]uint64]bool), recovered: make(map[string]common.Address), evidence: make(map[signKey]bool),
+		sigOK: make(map[*Vote]bool), propOK: make(map[*Proposal]propCheck), realBlocks: make(map[uint64][]common.Hash),
 	}
-	// Byzantine validators: in equivocation schedules, one holding less
-	// than a third of the power (f < n/3 by power).
+	// Byzantine validators: f+1 of them when colluding, exactly a third
+	// of the (equal) power in byzThird, else at most nByz holding less
+	// than a third of the power together (f < n/3 by power).
 	var byz []int
+	var byzPower uint64
 	for _, i := range s.rng.Perm(sc.n) {
 		if len(byz) == sc.nByz {
 			break
 		}
-		if v, _ := vs.Get(signers[i].Address()); sc.byz == byzCollude || 3*v.Power < vs.TotalPower() {
+		if v, _ := vs.Get(signers[i].Address()); sc.collude || sc.byz == byzThird || 3*(byzPower+v.Power) < vs.TotalPower() {
 			byz = append(byz, i)
+			byzPower += v.Power
 		}
 	}
 	for i, sg := range signers {
-		n := &simNode{id: i, signer: sg, seeds: []common.Hash{genesisSeed}}
+		n := &simNode{id: i, signer: sg, seeds: []common.Hash{genesisSeed}, signerFile: true}
 		for _, b := range byz {
 			n.byz = n.byz || b == i
+		}
+		if !n.byz {
+			n.know = newKnowledge()
 		}
 		s.nodes = append(s.nodes, n)
 		s.byAddr[sg.Address()] = n
@@ -142,7 +173,18 @@ func (s *sim) failf(format string, args ...any) {
 
 // start (re)starts n from its disk.
 func (s *sim) start(n *simNode) {
-	st := StartState{Height: n.height(), Seed: n.seeds[len(n.chain)], Safety: n.safety, Valid: n.valid}
+	if n.wipe {
+		n.wipe, n.signerFile = false, false
+		n.chain, n.seeds, n.safety, n.valid = nil, []common.Hash{genesisSeed}, nil, nil
+	}
+	if n.restore {
+		// The signer state is a file of its own and survives: the machine
+		// must not sign again at the heights it replays.
+		n.restore = false
+		keep := s.rng.Intn(len(n.chain) + 1)
+		n.chain, n.seeds = n.chain[:keep], n.seeds[:keep+1]
+	}
+	st := StartState{Height: n.height(), Seed: n.seeds[len(n.chain)], Safety: n.safety, Valid: n.valid, SignerStateLost: n.signer != nil && !n.signerFile}
 	if len(n.chain) > 0 {
 		st.LastCommit = n.chain[len(n.chain)-1].Cert
 	}
@@ -157,7 +199,7 @@ func (s *sim) start(n *simNode) {
 		s.failf("node %d restart: %v", n.id, err)
 		return
 	}
-	n.m, n.building = m, nil
+	n.m, n.building, n.observed = m, nil, false
 	s.drain(n)
 }
 
@@ -223,17 +265,31 @@ func (s *sim) wire(msg Message) Message {
 // drain handles a node's Ready batches as the node does: persist safety,
 // store commits, send, advance, then build the requested block.
 func (s *sim) drain(n *simNode) {
+	defer s.observe(n)
 	for n.m != nil && n.m.HasReady() {
 		rd := n.m.Ready()
 		if rd.Safety != nil {
 			c := *rd.Safety
-			n.safety = &c
+			n.safety, n.signerFile = &c, true
 		}
 		if rd.Valid != nil {
 			n.valid = rd.Valid
 		}
 		if n.midCrash {
+			for _, msg := range rd.Messages {
+				s.onSigned(n, msg) // signed, never sent
+			}
 			n.midCrash, n.m = false, nil
+			return
+		}
+		if n.crashOnLock && rd.Safety != nil && rd.Safety.LockedBlock != (common.Hash{}) {
+			// Crash right after the lock is on disk and the precommit has
+			// left; come back soon, while the round may still go on.
+			for _, msg := range rd.Messages {
+				s.onSend(n, msg)
+			}
+			s.tracef("node %d CRASH while locked on %s until %d", n.id, rd.Safety.LockedBlock.TerminalString(), s.now+n.lockDown)
+			n.crashOnLock, n.m, n.restart = false, nil, s.now+n.lockDown
 			return
 		}
 		for _, c := range rd.Committed {
@@ -248,7 +304,7 @@ func (s *sim) drain(n *simNode) {
 		n.m.Advance(rd)
 		if rd.Propose != nil {
 			n.building, n.buildAt = rd.Propose, s.now+uint64(s.sc.proposeAt)
-			if n.byz && s.sc.byz == byzCollude {
+			if n.byz && s.sc.collude {
 				n.buildAt = s.now // strike before the round's timeouts
 			}
 			s.build(n)
@@ -263,7 +319,11 @@ func (s *sim) build(n *simNode) {
 		return
 	}
 	n.building = nil
-	if n.byz && s.sc.byz == byzCollude {
+	if n.byz && (s.sc.collude || (s.sc.byz == byzStrong || s.sc.byz == byzThird) && s.rng.Intn(2) == 0) {
+		// The split strike: two real blocks, one to each half of the honest
+		// nodes, and every Byzantine validator's votes for each to its half.
+		// Safe with f Byzantine validators (less than a third of the power,
+		// or exactly a third under a quorum of more than 2/3).
 		s.collude(n, req)
 		return
 	}
@@ -299,7 +359,20 @@ func (s *sim) step() {
 			if c.holder {
 				n = s.currentHolder()
 			}
-			if n.m != nil && !n.byz && !n.midCrash {
+			if n.m == nil || n.byz || n.midCrash || n.crashOnLock {
+				continue
+			}
+			switch {
+			case c.locked:
+				n.crashOnLock, n.lockDown = true, 1+(c.restart-c.at)%20
+				s.tracef("node %d will crash when it locks", n.id)
+			case c.wipe && s.canWipe(n):
+				s.tracef("node %d CRASH, data dir lost, until %d", n.id, c.restart)
+				n.restart, n.wipe, n.m = c.restart, true, nil
+			case c.restore:
+				s.tracef("node %d CRASH, chain database restored from a backup, until %d", n.id, c.restart)
+				n.restart, n.restore, n.m = c.restart, true, nil
+			default:
 				s.tracef("node %d CRASH (mid-Ready %v) until %d", n.id, c.midReady, c.restart)
 				n.restart = c.restart
 				if c.midReady {
@@ -323,6 +396,7 @@ func (s *sim) step() {
 		if n.m == nil {
 			continue
 		}
+		s.learn(n, e.msg)
 		_ = n.m.Step(e.msg) // errors are expected: stale, buffered, Byzantine junk
 		s.drain(n)
 	}
@@ -337,6 +411,24 @@ func (s *sim) step() {
 	if s.now%syncEvery == 0 {
 		s.syncAll()
 	}
+}
+
+// canWipe: a validator that loses its data dir watches before it signs, a
+// fault until then; it may happen only while the Byzantine power, the
+// watching validators' and its own stay below a third.
+func (s *sim) canWipe(n *simNode) bool {
+	var faulty uint64
+	for _, o := range s.nodes {
+		if o.signer == nil {
+			continue
+		}
+		watching := o.m != nil && o.m.Status().SignerWatch > 0 || o.wipe
+		if o.byz || watching || o == n {
+			v, _ := s.vs.Get(o.signer.Address())
+			faulty += v.Power
+		}
+	}
+	return 3*faulty < s.vs.TotalPower()
 }
 
 // currentHolder is the round's key holder as the most advanced honest
@@ -362,7 +454,13 @@ func (s *sim) syncAll() {
 			continue
 		}
 		for _, p := range s.nodes {
-			if p == n || p.m == nil || p.byz || s.partitioned(n.id, p.id) {
+			if p == n || p.m == nil || s.partitioned(n.id, p.id) {
+				continue
+			}
+			if p.byz {
+				if !n.byz && (s.sc.byz == byzStrong || s.sc.byz == byzThird || s.sc.collude) {
+					s.byzServe(n, p)
+				}
 				continue
 			}
 			for n.m != nil && len(p.chain) > len(n.chain) {
@@ -394,6 +492,9 @@ func (s *sim) run() []string {
 	target += newBlocks
 	healed := s.now
 	for len(s.violations) == 0 {
+		if s.sc.byz == byzThird && s.now-healed > livenessTicks/4 {
+			break // a third of the power is Byzantine: safety only
+		}
 		done := true
 		for _, n := range s.nodes {
 			if !n.byz && uint64(len(n.chain)) < target {

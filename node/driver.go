@@ -420,15 +420,37 @@ func (s keySigner) Sign(hash common.Hash) ([]byte, error) { return crypto.Sign(h
 func (s keySigner) Address() common.Address { return s.addr }
 
 // blockValidator lets the core ask whether a proposed block is valid: the
-// ledger runs it on the head state, and the node checks its timestamp against
-// its own clock (proposer-based timestamps).
+// ledger runs it on the head state (ValidateBlock, deterministic, which the
+// core caches), and the node checks its timestamp against its own clock
+// (CheckTimely, proposer-based timestamps), which the core asks only of a
+// fresh proposal and never caches.
 type blockValidator struct{ n *Node }
 
 func (v blockValidator) ValidateBlock(b *chain.Block) error {
-	drift := v.n.cfg.Genesis.Params.MaxClockDrift.Std()
-	if limit := v.n.cfg.Clock.Now().Add(drift).UnixMilli(); int64(b.Header.Time) > limit {
-		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, drift)
-	}
 	_, err := v.n.ledger.Execute(b)
 	return err
+}
+
+// CheckTimely refuses a block stamped more than MaxClockDrift ahead of this
+// node's clock, or further behind it than the drift plus the time a
+// proposal may take to arrive in its round. "After the parent" is the
+// ledger's deterministic rule.
+func (v blockValidator) CheckTimely(b *chain.Block) error {
+	drift := v.n.cfg.Genesis.Params.MaxClockDrift.Std()
+	now := v.n.cfg.Clock.Now()
+	t := time.UnixMilli(int64(b.Header.Time))
+	if t.After(now.Add(drift)) {
+		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, drift)
+	}
+	if late := drift + v.messageDelay(b.Header.Round); t.Before(now.Add(-late)) {
+		return fmt.Errorf("block time %d is more than %s behind this node's clock", b.Header.Time, late)
+	}
+	return nil
+}
+
+// messageDelay is how long a fresh proposal of round r may take to reach
+// this node: one second, one more each round, so that a slow network
+// cannot keep every proposal untimely.
+func (v blockValidator) messageDelay(r uint32) time.Duration {
+	return time.Duration(1+int64(r)) * time.Second
 }
