@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/ledger"
 )
 
 const testChainID = "p2p-test"
@@ -144,7 +145,7 @@ func newMemSource(t testing.TB, n int) *memSource {
 			t.Fatal(err)
 		}
 		b := &chain.Block{
-			Header: &chain.Header{ChainID: testChainID, Height: h, Time: 1_700_000_000_000 + h, Parent: parent, TxRoot: chain.TxRoot([]*chain.Tx{tx}), LastCommit: last},
+			Header: &chain.Header{ChainID: testChainID, Height: h, Time: 1_700_000_000_000 + h, Parent: parent, TxRoot: ledger.TxRoot([]*chain.Tx{tx}), LastCommit: last},
 			Txs:    []*chain.Tx{tx},
 		}
 		c := &chain.Certificate{Height: h, BlockHash: b.Hash()}

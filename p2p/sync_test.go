@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/ledger"
 )
 
 // encodeSynced is the wire form of blocks from..to of src, built without
@@ -54,7 +55,7 @@ func checkChain(t *testing.T, got []SyncedBlock, from uint64, parent *chain.Bloc
 		if err := sb.Cert.Verify(testChainID, vs); err != nil {
 			t.Fatalf("block %d: %v", sb.Block.Height(), err)
 		}
-		if len(sb.Block.Txs) != 1 || chain.TxRoot(sb.Block.Txs) != sb.Block.Header.TxRoot {
+		if len(sb.Block.Txs) != 1 || ledger.TxRoot(sb.Block.Txs) != sb.Block.Header.TxRoot {
 			t.Fatalf("block %d: transactions do not match the header", sb.Block.Height())
 		}
 		parent = sb.Block
