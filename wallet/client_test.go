@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -26,17 +25,15 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	c, keys := nodetest.New()
-	srv := rpc.NewServer(c)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { hs.Close(); srv.Close() })
-	client, err := Dial(hs.URL)
+	url := c.Serve(t)
+	client, err := Dial(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
-	return &fixture{chain: c, keys: keys, url: hs.URL, c: client, ctx: ctx}
+	return &fixture{chain: c, keys: keys, url: url, c: client, ctx: ctx}
 }
 
 // sealSoon seals a block after a short delay, as a node would.

@@ -9,8 +9,12 @@ package nodetest
 
 import (
 	"crypto/ecdsa"
+	"net/http/httptest"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/sovereign-ledger/sovereign/rpc"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -158,4 +162,13 @@ func (c *Chain) certify(hash common.Hash, height uint64) *chain.Certificate {
 		panic(err)
 	}
 	return &chain.Certificate{Height: height, BlockHash: hash, Sigs: []chain.CommitSig{{Validator: Addr(c.keys.Validator), Sig: sig}}}
+}
+
+// Serve runs the RPC service over the chain on a loopback HTTP server for
+// the test's lifetime and returns its URL (WebSocket on the same address).
+func (c *Chain) Serve(t testing.TB) string {
+	srv := rpc.NewServer(c)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return hs.URL
 }

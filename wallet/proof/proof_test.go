@@ -3,7 +3,6 @@ package proof
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -145,10 +144,8 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	c, keys := nodetest.New()
-	srv := rpc.NewServer(c)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { hs.Close(); srv.Close() })
-	client, err := wallet.Dial(hs.URL)
+	url := c.Serve(t)
+	client, err := wallet.Dial(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,11 +33,9 @@ type cliEnv struct {
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
 	c, keys := nodetest.New()
-	srv := rpc.NewServer(c)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() { hs.Close(); srv.Close() })
+	url := c.Serve(t)
 	dir := t.TempDir()
-	e := &cliEnv{t: t, chain: c, keys: keys, url: hs.URL, keystore: filepath.Join(dir, "keys"), pwFile: filepath.Join(dir, "pw")}
+	e := &cliEnv{t: t, chain: c, keys: keys, url: url, keystore: filepath.Join(dir, "keys"), pwFile: filepath.Join(dir, "pw")}
 	if err := os.WriteFile(e.pwFile, []byte("hunter2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
