@@ -259,37 +259,84 @@ next:
 	return out
 }
 
-// holder is the current round-0 key holder as node `ask` sees it.
-func (r *run) holder(ask int) int {
-	h, err := r.c.Holder(ask)
-	r.must(err)
-	return h
-}
-
 // height is the highest final height among nodes, and the highest round.
 func (r *run) height(nodes ...int) (uint64, uint32) { return r.c.MaxFinal(nodes...) }
 
-// gap measures how long after a fault on some nodes the others finalize
-// the next block: the time until the first of them reports a final height
-// above the highest any of them had at the fault.
-func (r *run) gap(what string, since time.Time, h0 uint64, live []int, bound time.Duration) time.Duration {
+// strikeHolder applies act to the key holder of a fresh height before it
+// proposes and measures the gap: the time from act until a live node has
+// that height final. With the load paused, a height whose pool is empty
+// waits the empty-block interval (1 s) before its holder proposes; the
+// harness waits for such a height to begin, strikes its holder, and
+// resumes the load at once, so that the block is due while its holder is
+// gone. The block must then carry round ≥ 1, proof that the holder's turn
+// was lost; a round-0 block means the holder had proposed first, and no
+// gap is recorded for it.
+func (r *run) strikeHolder(what string, act func(holder int)) (holder int, h0 uint64) {
 	r.t.Helper()
-	deadline := since.Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, i := range live {
-			if fh, err := r.c.FinalHeight(i); err == nil && fh > h0 {
-				d := time.Since(since)
-				recordFigure(r.t, figure{Run: r.name, What: what, Millis: ms(d), Bound: ms(bound)})
-				if bound > 0 && d > bound+gapSlack {
-					r.t.Errorf("%s: %s, bound %s", what, d.Round(time.Millisecond), bound)
-				}
-				return d
+	ask := r.live()[0]
+	r.load.Pause()
+	time.Sleep(700 * time.Millisecond) // what was submitted goes into a block
+	before, err := r.c.FinalHeight(ask)
+	r.must(err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ci, err := r.c.Info(ask)
+		if err == nil && ci.FinalHeight > before {
+			h0 = ci.FinalHeight
+			holder, err = r.c.Holder(ask)
+			r.must(err)
+			break
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("node %d finalized nothing in 10 s", ask)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	at := time.Now()
+	act(holder)
+	r.load.Resume()
+	live := r.others(holder)
+	for {
+		if i, ok := r.finalPast(h0, live); ok {
+			d := time.Since(at)
+			b, err := r.c.block(i, h0+1)
+			r.must(err)
+			if b.Round == 0 {
+				r.t.Logf("%s: holder %d had proposed height %d before the fault; no gap to measure", what, holder, h0+1)
+				return holder, h0
 			}
+			recordFigure(r.t, figure{Run: r.name, What: what, Millis: ms(d), Bound: ms(killedHolderBound), Round: b.Round})
+			if d > killedHolderBound+gapSlack {
+				r.t.Errorf("%s: %s, bound %s", what, d.Round(time.Millisecond), killedHolderBound)
+			}
+			return holder, h0
+		}
+		if time.Since(at) > 30*time.Second {
+			r.t.Fatalf("%s: nodes %v did not finalize past %d within 30 s", what, live, h0)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	r.t.Fatalf("%s: nodes %v did not finalize past %d within 30 s", what, live, h0)
-	return 0
+}
+
+// finalPast returns a node of nodes whose final height is above h.
+func (r *run) finalPast(h uint64, nodes []int) (int, bool) {
+	for _, i := range nodes {
+		if fh, err := r.c.FinalHeight(i); err == nil && fh > h {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// live lists the running nodes.
+func (r *run) live() []int {
+	var out []int
+	for i := 0; i < nodes; i++ {
+		if r.c.State(i) == Up {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // healed measures the time from a heal (at `at`, when the highest final

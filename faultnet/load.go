@@ -31,6 +31,7 @@ type Load struct {
 	acked map[common.Hash]*sent
 	final map[common.Hash][]uint64 // heights at which the follower saw a hash
 	next  int                      // round robin over nodes
+	pause bool                     // senders skip their ticks
 
 	submitted, resubmitted, rejected atomic.Int64
 
@@ -130,6 +131,9 @@ func (l *Load) sender(k int, nonce uint64) {
 			return
 		case <-tick.C:
 		}
+		if l.paused() {
+			continue
+		}
 		var body chain.Body
 		switch {
 		case seq%4 == 1:
@@ -189,6 +193,22 @@ func (l *Load) submitUntilAck(tx *chain.Tx) bool {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// Pause holds the senders (the resubmitter goes on); Resume lets them go.
+func (l *Load) Pause()  { l.setPause(true) }
+func (l *Load) Resume() { l.setPause(false) }
+
+func (l *Load) setPause(p bool) {
+	l.mu.Lock()
+	l.pause = p
+	l.mu.Unlock()
+}
+
+func (l *Load) paused() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pause
 }
 
 func (l *Load) fail(err error) {
