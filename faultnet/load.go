@@ -330,6 +330,20 @@ func (l *Load) notFinal() []common.Hash {
 	return out
 }
 
+// NotFinalAckedBy counts the transactions node i acknowledged that are not
+// final yet.
+func (l *Load) NotFinalAckedBy(i int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for h, s := range l.acked {
+		if s.node == i && len(l.final[h]) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // Close stops everything the load runs.
 func (l *Load) Close() {
 	l.Stop()

@@ -24,6 +24,7 @@ func runSpecs() []runSpec {
 		{name: "minority-partition", short: true, fault: minorityPartition},
 		{name: "majority-partition", short: true, fault: majorityPartition},
 		{name: "kill-restart", short: true, fault: killRestart},
+		{name: "pool-loss", short: true, fault: poolLoss},
 		{name: "holder-isolated", fault: holderIsolated},
 		{name: "flapping-links", fault: flappingLinks},
 		{name: "zombie-holder", fault: zombieHolder},
@@ -114,6 +115,27 @@ func killRestart(r *run) {
 	}
 }
 
+// poolLoss strands transactions in one node's pool and kills it: node 3
+// is cut off, so what it acknowledges reaches no other node, then kill -9
+// takes its pool (memory) with it. The load generator, like a wallet,
+// resubmits the same signed bytes of whatever was acknowledged and is not
+// final, so the checker still finds every one of them final exactly once.
+func poolLoss(r *run) {
+	r.must(r.net.Isolate(3))
+	time.Sleep(2 * time.Second)
+	stranded := r.load.NotFinalAckedBy(3)
+	if stranded == 0 {
+		r.t.Fatal("node 3 acknowledged nothing while cut off: the run would test nothing")
+	}
+	r.must(r.c.Kill(3))
+	r.t.Logf("node 3 killed holding %d acknowledged transactions that no other node had", stranded)
+	r.must(r.net.HealAll())
+	h1, round := r.height(r.others(3)...)
+	restarted := time.Now()
+	r.must(r.c.Start(3))
+	r.healed("restart_to_final", restarted, h1, round, r.c.All(), restartBound)
+}
+
 // clockSkew runs with node 3's clock off by more than the allowed drift
 // (the run's extra flags): the chain stays live and safe.
 func clockSkew(r *run) {
@@ -146,6 +168,10 @@ func fullDisk(r *run) {
 	select {
 	case <-r.c.Exited(3):
 		r.t.Logf("node 3 stopped %s after its disk filled", time.Since(full).Round(time.Millisecond))
+		if !r.hasLine(3, "no space left on device") {
+			raw, _ := os.ReadFile(r.c.LogPath(3))
+			r.t.Errorf("node 3 stopped without naming the full disk:\n%s", tail(string(raw), 1500))
+		}
 	case <-time.After(20 * time.Second):
 		fh, err := r.c.FinalHeight(3)
 		r.t.Errorf("node 3 still runs 20 s after its disk filled (final height %d, %v): a storage failure must stop it", fh, err)
