@@ -12,11 +12,12 @@ import (
 // How long each fault lasts. Every one is longer than the largest round
 // timeout the core reaches in it, so that rounds move on during the fault.
 const (
-	partitionFor = 5 * time.Second
-	pauseFor     = 6 * time.Second // > DefaultMaxTimeoutTicks (3 s)
-	flapFor      = 8 * time.Second
-	skewFor      = 8 * time.Second
-	restartBound = 15 * time.Second // a restarted node: process start, open, sync
+	partitionFor     = 5 * time.Second
+	longPartitionFor = 20 * time.Second
+	pauseFor         = 6 * time.Second // > DefaultMaxTimeoutTicks (3 s)
+	flapFor          = 8 * time.Second
+	skewFor          = 8 * time.Second
+	restartBound     = 15 * time.Second // a restarted node: process start, open, sync
 )
 
 func runSpecs() []runSpec {
@@ -25,6 +26,7 @@ func runSpecs() []runSpec {
 		{name: "majority-partition", short: true, fault: majorityPartition},
 		{name: "kill-restart", short: true, fault: killRestart},
 		{name: "pool-loss", short: true, fault: poolLoss},
+		{name: "long-partition", fault: longPartition},
 		{name: "holder-isolated", fault: holderIsolated},
 		{name: "flapping-links", fault: flappingLinks},
 		{name: "zombie-holder", fault: zombieHolder},
@@ -53,6 +55,15 @@ func majorityPartition(r *run) {
 	r.must(r.net.Partition([]int{0, 1}, []int{2, 3}))
 	time.Sleep(settle)
 	r.during(partitionFor, r.c.All(), nil)
+	r.heal("heal_to_final")
+}
+
+// longPartition splits 2 | 2 for 20 s: long enough for TCP's
+// retransmission backoff on the silent connections to grow to seconds.
+func longPartition(r *run) {
+	r.must(r.net.Partition([]int{0, 1}, []int{2, 3}))
+	time.Sleep(settle)
+	r.during(longPartitionFor, r.c.All(), nil)
 	r.heal("heal_to_final")
 }
 
