@@ -191,9 +191,11 @@ func runOne(t *testing.T, bin string, spec runSpec) {
 			t.Fatal(err)
 		}
 	}
+	started := time.Now()
 	if _, err := c.WaitFinal(2, 90*time.Second, c.All()...); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("cluster up: height 2 final everywhere %s after start", time.Since(started).Round(time.Millisecond))
 	if r.load, err = StartLoad(c, loadInterval); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,8 @@ func runSpecs() []runSpec {
 		{name: "holder-isolated", fault: holderIsolated},
 		{name: "flapping-links", fault: flappingLinks},
 		{name: "zombie-holder", fault: zombieHolder},
+		{name: "kill-all", fault: killAll},
+		{name: "pause-two", fault: pauseTwo},
 		{name: "clock-ahead", extra: map[int][]string{3: {"--clock.offset=3s"}}, fault: clockSkew},
 		{name: "clock-behind", extra: map[int][]string{3: {"--clock.offset=-3s"}}, fault: clockSkew},
 		{name: "full-disk", setup: smallDisk, fault: fullDisk},
@@ -124,6 +126,37 @@ func killRestart(r *run) {
 		r.must(r.c.Start(h))
 		r.healed("restart_to_final", restarted, h1, round, r.c.All(), restartBound)
 	}
+}
+
+// killAll kill -9s every validator at once under load and restarts them
+// all: each resumes from its store and signer state, none signs twice
+// (the checker would see a fork), and the chain goes on.
+func killAll(r *run) {
+	h1, round := r.height(r.c.All()...)
+	for _, i := range r.c.All() {
+		r.must(r.c.Kill(i))
+	}
+	time.Sleep(time.Second)
+	restarted := time.Now()
+	for _, i := range r.c.All() {
+		r.must(r.c.Start(i))
+	}
+	r.healed("restart_to_final", restarted, h1, round, r.c.All(), restartBound)
+}
+
+// pauseTwo SIGSTOPs two of the four validators for 6 s: no quorum is
+// left, nobody finalizes; after SIGCONT the chain finalizes within three
+// timeouts.
+func pauseTwo(r *run) {
+	r.must(r.c.Pause(2))
+	r.must(r.c.Pause(3))
+	time.Sleep(settle)
+	r.during(pauseFor, []int{0, 1}, nil)
+	h1, round := r.height(0, 1)
+	resumed := time.Now()
+	r.must(r.c.Resume(2))
+	r.must(r.c.Resume(3))
+	r.healed("resume_to_final", resumed, h1, round, r.c.All(), 0)
 }
 
 // poolLoss strands transactions in one node's pool and kills it: node 3
