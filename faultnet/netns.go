@@ -39,6 +39,13 @@ func Requirements() string {
 			return fmt.Sprintf("faultnet needs %s on PATH (apt-get install iproute2 iptables; see .ci/faultnet-deps.sh)", tool)
 		}
 	}
+	// Root in an unprivileged container may still lack CAP_SYS_ADMIN and
+	// CAP_NET_ADMIN: try a namespace.
+	probe := fmt.Sprintf("sfnprobe%d", os.Getpid())
+	if err := runTool("ip", "netns", "add", probe); err != nil {
+		return fmt.Sprintf("faultnet cannot create network namespaces here (needs CAP_SYS_ADMIN and CAP_NET_ADMIN): %v", err)
+	}
+	_ = runTool("ip", "netns", "del", probe)
 	return ""
 }
 
