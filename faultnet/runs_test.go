@@ -222,6 +222,18 @@ func fullDisk(r *run) {
 	}
 	live := r.others(3)
 	r.during(3*time.Second, nil, live)
+	// Restarted on the still full disk it must stop again, not limp on.
+	if r.c.State(3) == Down {
+		r.must(r.c.Start(3))
+		select {
+		case <-r.c.Exited(3):
+			r.t.Logf("node 3 restarted on the full disk stopped again")
+		case <-time.After(20 * time.Second):
+			fh, err := r.c.FinalHeight(3)
+			r.t.Errorf("node 3 restarted on a full disk still runs after 20 s (final height %d, %v)", fh, err)
+			r.must(r.c.Kill(3))
+		}
+	}
 	r.must(os.Remove(filler))
 	h1, round := r.height(live...)
 	if r.c.State(3) == Down {
