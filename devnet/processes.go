@@ -27,6 +27,10 @@ type Processes struct {
 	Observers []string  // peer ids the validators admit besides each other
 	Out       io.Writer // where process events are reported
 	Logs      io.Writer // where the nodes' logs go (nil: DIR/nodeI.log)
+	// Hosts, when set, gives validator i its own address (as in a network
+	// namespace of its own): it listens there for peers and RPC, and the
+	// others dial it there. Unset: RPC on RPCHost, peers on 127.0.0.1.
+	Hosts []string
 
 	mu    sync.Mutex
 	procs []*proc
@@ -38,8 +42,22 @@ type proc struct {
 }
 
 // RPCURL is validator i's RPC URL.
-func (p *Processes) RPCURL(i int) string {
-	return "http://" + net.JoinHostPort(p.RPCHost, strconv.Itoa(p.RPCPort+i))
+func (p *Processes) RPCURL(i int) string { return "http://" + p.rpcAddr(i) }
+
+func (p *Processes) rpcAddr(i int) string {
+	host := p.RPCHost
+	if p.Hosts != nil {
+		host = p.Hosts[i]
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p.RPCPort+i))
+}
+
+// p2pHost is where validator i listens for peers.
+func (p *Processes) p2pHost(i int) string {
+	if p.Hosts != nil {
+		return p.Hosts[i]
+	}
+	return "127.0.0.1"
 }
 
 // Args is the command line of validator i.
@@ -49,7 +67,7 @@ func (p *Processes) Args(i int) ([]string, error) {
 		if j == i {
 			continue
 		}
-		a, err := ValidatorPeerAddr(j, p.P2PPort+j)
+		a, err := ValidatorPeerAddrAt(j, p.p2pHost(j), p.P2PPort+j)
 		if err != nil {
 			return nil, err
 		}
@@ -64,9 +82,9 @@ func (p *Processes) Args(i int) ([]string, error) {
 		"--key", l.ValidatorKey(i),
 		"--password-file", l.PasswordFile(),
 		"--hashchain.secret-file", l.HashChainFile(i),
-		"--p2p.listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", p.P2PPort+i),
+		"--p2p.listen", fmt.Sprintf("/ip4/%s/tcp/%d", p.p2pHost(i), p.P2PPort+i),
 		"--p2p.bootnodes", strings.Join(boot, ","),
-		"--rpc.addr", net.JoinHostPort(p.RPCHost, strconv.Itoa(p.RPCPort+i)),
+		"--rpc.addr", p.rpcAddr(i),
 		"--p2p.observers", strings.Join(p.Observers, ","),
 	}, nil
 }

@@ -46,10 +46,13 @@ func writeValidatorFiles(l Layout, n int) error {
 }
 
 // ValidatorPeerAddr is validator i's bootnode multiaddr on loopback.
-func ValidatorPeerAddr(i, port int) (string, error) {
+func ValidatorPeerAddr(i, port int) (string, error) { return ValidatorPeerAddrAt(i, "127.0.0.1", port) }
+
+// ValidatorPeerAddrAt is validator i's bootnode multiaddr at an IPv4 host.
+func ValidatorPeerAddrAt(i int, host string, port int) (string, error) {
 	id, err := p2p.PeerID(Key(Seed, "validator", i))
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", port, id), nil
+	return fmt.Sprintf("/ip4/%s/tcp/%d/p2p/%s", host, port, id), nil
 }

@@ -7,6 +7,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
@@ -28,6 +29,8 @@ var nodeCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "p2p.listen", Usage: "libp2p listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/30300 (absent: no network, a lone validator)", EnvVars: []string{"SOV_P2P_LISTEN"}},
 		&cli.StringSliceFlag{Name: "p2p.bootnodes", Usage: "peers to connect to, multiaddrs ending in /p2p/PEER_ID (comma-separated)", EnvVars: []string{"SOV_P2P_BOOTNODES"}},
 		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
+		// Test only (faultnet's clock-skew runs): shifts the node's clock.
+		&cli.DurationFlag{Name: "clock.offset", Hidden: true, Usage: "shift the node's wall clock by this much (tests of clock skew only)"},
 		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
 	},
 	Action: runNode,
@@ -45,6 +48,10 @@ func runNode(c *cli.Context) error {
 	cfg := node.Config{
 		DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log,
 		P2PListen: c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
+	}
+	if off := c.Duration("clock.offset"); off != 0 {
+		log.Warn("clock offset set: this node's clock is deliberately wrong (a test of clock skew)", "offset", off)
+		cfg.Clock = offsetClock(off)
 	}
 	if path := c.String("key"); path != "" {
 		if cfg.Key, err = readKeyFile(path, c.String("password-file")); err != nil {
@@ -83,6 +90,13 @@ func runNode(c *cli.Context) error {
 	}
 	return waitAndClose(nd)
 }
+
+// offsetClock is the system clock shifted by a fixed offset: the hidden
+// --clock.offset flag, by which fault tests run a validator whose clock is
+// ahead or behind.
+type offsetClock time.Duration
+
+func (o offsetClock) Now() time.Time { return time.Now().Add(time.Duration(o)) }
 
 // readKeyFile decrypts a keystore v3 file.
 func readKeyFile(path, passwordFile string) (*ecdsa.PrivateKey, error) {
