@@ -284,3 +284,18 @@ func (s subject) String() string {
 	}
 	return "public data"
 }
+
+// AccessTable lists every classified method (subscriptions as
+// "sov_subscribe:NAME") with the roles that may call it; docs and tests
+// read it.
+func AccessTable() map[string][]Role {
+	out := make(map[string][]Role, len(methodAccess))
+	for m, rule := range methodAccess {
+		for _, r := range Roles {
+			if rule.roles.has(r) {
+				out[m] = append(out[m], r)
+			}
+		}
+	}
+	return out
+}
