@@ -1,15 +1,22 @@
 package rpc_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"runtime"
 	"runtime/metrics"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/rpc"
 )
 
@@ -147,5 +154,255 @@ func TestSubscriptionLimitTotal(t *testing.T) {
 	eventually(t, "a place freed", func() bool { return e.srv.Stats().Subscriptions == 4 })
 	if r := wsCall(t, b, 11, "sov_subscribe", "newFinalBlocks"); r.Error != nil {
 		t.Fatalf("after an unsubscribe: %+v", r.Error)
+	}
+}
+
+// TestCrossOriginRefused: a browser from another origin is refused at the
+// WebSocket handshake (403, origin_not_allowed); the server's own origin, a
+// configured origin and a client without Origin are served.
+func TestCrossOriginRefused(t *testing.T) {
+	e := startEdge(t, rpc.Config{AllowedOrigins: []string{"https://wallet.bank.example", "https://*.ops.example"}})
+	for origin, ok := range map[string]bool{
+		"":                            true,
+		e.url:                         true, // same origin
+		"https://wallet.bank.example": true,
+		"https://a.ops.example":       true,
+		"https://evil.example":        false,
+		"https://wallet.bank.example.evil.example": false,
+		"null": false,
+	} {
+		c, resp, err := e.dialWS("", origin)
+		if ok {
+			if err != nil {
+				t.Errorf("origin %q refused: %v", origin, err)
+				continue
+			}
+			if r := wsCall(t, c, 1, "sov_chainInfo"); r.Error != nil {
+				t.Errorf("origin %q: %+v", origin, r.Error)
+			}
+			c.Close()
+			continue
+		}
+		if err == nil {
+			c.Close()
+			t.Errorf("origin %q accepted", origin)
+			continue
+		}
+		if resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %q: %v, want HTTP 403", origin, err)
+			continue
+		}
+		var r response
+		if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || dataCode(r) != rpc.ErrCodeOriginNotAllowed {
+			t.Errorf("origin %q: body %+v (%v), want code %s", origin, r.Error, err, rpc.ErrCodeOriginNotAllowed)
+		}
+	}
+	if got := e.srv.Stats().OriginRefused; got != 3 {
+		t.Errorf("origin refusals counted: %d, want 3", got)
+	}
+}
+
+// TestRateLimit: past the burst an HTTP client gets 429 with rate_limited,
+// a batch costs one token per call, a WebSocket client gets the JSON-RPC
+// error and keeps its connection, and another client address is not
+// affected.
+func TestRateLimit(t *testing.T) {
+	e := startEdge(t, rpc.Config{RequestRate: 0.001, RequestBurst: 5})
+	for i := range 5 {
+		if status, r := e.post("", "sov_chainInfo"); status != http.StatusOK || r.Error != nil {
+			t.Fatalf("call %d within the burst: HTTP %d %+v", i, status, r.Error)
+		}
+	}
+	status, r := e.post("", "sov_chainInfo")
+	if status != http.StatusTooManyRequests || dataCode(r) != rpc.ErrCodeRateLimited || r.Error.Code != rpc.CodeLimited {
+		t.Fatalf("past the burst: HTTP %d %+v", status, r.Error)
+	}
+
+	// Another address (127.0.0.2 is loopback too) has its own bucket; a
+	// batch of 6 is more than its burst.
+	other := startEdge(t, rpc.Config{RequestRate: 0.001, RequestBurst: 5})
+	batch := `[` + strings.Repeat(`{"jsonrpc":"2.0","id":1,"method":"sov_chainInfo","params":[]},`, 5) + `{"jsonrpc":"2.0","id":2,"method":"sov_chainInfo","params":[]}]`
+	req, _ := http.NewRequest(http.MethodPost, other.url, strings.NewReader(batch))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("batch of 6 with a burst of 5: HTTP %d", resp.StatusCode)
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	req, _ = http.NewRequest(http.MethodPost, e.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"sov_chainInfo","params":[]}`))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := client.Do(req); err != nil {
+		t.Logf("cannot dial from 127.0.0.2 (%v): per-address buckets not checked", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("another address: HTTP %d", resp.StatusCode)
+		}
+	}
+
+	ws := startEdge(t, rpc.Config{RequestRate: 0.001, RequestBurst: 4})
+	c, _, err := ws.dialWS("", "") // the handshake takes one token
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var codes []string
+	for i := range 5 {
+		codes = append(codes, dataCode(wsCall(t, c, i, "sov_chainInfo")))
+	}
+	if want := ",,," + rpc.ErrCodeRateLimited + "," + rpc.ErrCodeRateLimited; strings.Join(codes, ",") != want {
+		t.Fatalf("WebSocket calls: %q, want %q", strings.Join(codes, ","), want)
+	}
+}
+
+// openConns opens n connections from local (nil: any) and sends each a call;
+// it returns those the server answered 200, still open, and counts the
+// refused (503, or closed unanswered when the refusals themselves crowd).
+func openConns(t *testing.T, addr string, local net.IP, n int) (open []net.Conn, refused503, closed int) {
+	t.Helper()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	work := make(chan struct{})
+	body := `{"jsonrpc":"2.0","id":1,"method":"sov_chainInfo","params":[]}`
+	req := fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	for range 32 { // bounded parallelism
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := net.Dialer{Timeout: 5 * time.Second}
+			if local != nil {
+				d.LocalAddr = &net.TCPAddr{IP: local}
+			}
+			for range work {
+				c, err := d.Dial("tcp", addr)
+				if err != nil {
+					mu.Lock()
+					closed++
+					mu.Unlock()
+					continue
+				}
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				status := 0
+				if _, err := c.Write([]byte(req)); err == nil {
+					if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+						status = resp.StatusCode
+						resp.Body.Close()
+					}
+				}
+				mu.Lock()
+				switch status {
+				case http.StatusOK:
+					open = append(open, c)
+				case http.StatusServiceUnavailable:
+					refused503++
+					c.Close()
+				default:
+					closed++
+					c.Close()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for range n {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	return open, refused503, closed
+}
+
+// TestConnectionFlood: thousands of connections from one address get no
+// more than MaxConnsPerIP; connections from many addresses get no more than
+// MaxConns; the others are refused with 503, memory stays bounded, and the
+// server serves again once the flood ends.
+func TestConnectionFlood(t *testing.T) {
+	const perIP, total, flood = 40, 100, 3000
+	e := startEdge(t, rpc.Config{MaxConnsPerIP: perIP, MaxConns: total, RequestRate: -1})
+	addr := strings.TrimPrefix(e.url, "http://")
+	before := readMemory()
+
+	open, refused, closed := openConns(t, addr, nil, flood)
+	t.Logf("from one address: %d open, %d refused with 503, %d closed unanswered", len(open), refused, closed)
+	if len(open) != perIP || refused+closed != flood-perIP || refused == 0 {
+		t.Fatalf("from one address: %d open (want %d), %d refused, %d closed", len(open), perIP, refused, closed)
+	}
+	all, manyAddrs := open, true
+	for i := 2; i < 10; i++ { // 127.0.0.2 ... 127.0.0.9
+		o, r, _ := openConns(t, addr, net.IPv4(127, 0, 0, byte(i)), perIP)
+		if len(o) == 0 && r == 0 {
+			t.Logf("cannot dial from 127.0.0.%d: the total limit is not reached", i)
+			manyAddrs = false
+			break
+		}
+		all = append(all, o...)
+	}
+	during := readMemory()
+	t.Logf("before: %v; during the flood (%d open): %v", before, len(all), during)
+	if len(all) > total || e.srv.Stats().Conns > total || manyAddrs && len(all) != total {
+		t.Fatalf("%d connections open (server counts %d), limit %d", len(all), e.srv.Stats().Conns, total)
+	}
+	if during.heap > before.heap+64<<20 {
+		t.Fatalf("heap grew from %v to %v", before, during)
+	}
+	for _, c := range all {
+		c.Close()
+	}
+	eventually(t, "connections released", func() bool { return e.srv.Stats().Conns == 0 })
+	if _, r := e.post("", "sov_chainInfo"); r.Error != nil {
+		t.Fatalf("after the flood: %+v", r.Error)
+	}
+}
+
+// firehose is a backend whose chain finalises a block every time it is
+// asked: a subscriber is sent block after block as fast as it can take them.
+type firehose struct {
+	rpc.Backend
+	final atomic.Uint64
+}
+
+func (f *firehose) Info() rpc.ChainStatus {
+	st := f.Backend.Info()
+	st.FinalHeight = f.final.Add(1)
+	st.Height = st.FinalHeight
+	return st
+}
+func (f *firehose) WaitFinal(ctx context.Context, h uint64) error { return ctx.Err() }
+func (f *firehose) BlockByNumber(uint64) (*chain.Block, *chain.Certificate, []*chain.Receipt, error) {
+	return f.Backend.BlockByNumber(0)
+}
+
+// TestSlowSubscriberDropped: a subscriber that stops reading is dropped
+// once a write to it stalls past WriteTimeout, with what was buffered for
+// it bounded by the socket buffers, and the server goes on.
+func TestSlowSubscriberDropped(t *testing.T) {
+	b, fx := edgeBackend(t)
+	e := startEdgeOver(t, &firehose{Backend: b}, fx, rpc.Config{WriteTimeout: 300 * time.Millisecond})
+	before := readMemory()
+	c, _, err := e.dialWS("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "sov_subscribe", "params": []any{"newFinalBlocks"}}); err != nil {
+		t.Fatal(err)
+	}
+	// ... and never read.
+	eventually(t, "the slow subscriber dropped", func() bool { return e.srv.Stats().SlowDropped == 1 })
+	eventually(t, "its subscription released", func() bool {
+		st := e.srv.Stats()
+		return st.Subscriptions == 0 && st.WebsocketConns == 0 && st.Conns == 0
+	})
+	after := readMemory()
+	t.Logf("before: %v; after dropping the slow subscriber: %v", before, after)
+	if after.heap > before.heap+64<<20 {
+		t.Fatalf("heap grew from %v to %v", before, after)
+	}
+	if _, r := e.post("", "sov_chainInfo"); r.Error != nil {
+		t.Fatalf("after the drop: %+v", r.Error)
 	}
 }
