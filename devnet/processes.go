@@ -67,6 +67,7 @@ func (p *Processes) Args(i int) ([]string, error) {
 		"--p2p.listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", p.P2PPort+i),
 		"--p2p.bootnodes", strings.Join(boot, ","),
 		"--rpc.addr", net.JoinHostPort(p.RPCHost, strconv.Itoa(p.RPCPort+i)),
+		"--rpc.auth", "off", // the devnet has no access control, whatever address it binds
 		"--p2p.observers", strings.Join(p.Observers, ","),
 	}, nil
 }

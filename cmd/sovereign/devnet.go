@@ -62,6 +62,7 @@ func runDevnet(c *cli.Context) error {
 		Key:             chain.DevKey(chain.DevSeed, "validator", 0),
 		HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
 		RPCAddr:         c.String(rpcAddrFlag.Name),
+		RPCAuth:         node.RPCAuthOff, // the devnet has no access control
 		Logger:          log,
 	})
 	if err != nil {

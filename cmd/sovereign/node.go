@@ -17,7 +17,7 @@ import (
 var nodeCommand = &cli.Command{
 	Name:  "node",
 	Usage: "run a validator (with --key) or an observer node",
-	Flags: []cli.Flag{
+	Flags: append([]cli.Flag{
 		&cli.StringFlag{Name: "datadir", Required: true, Usage: "data directory", EnvVars: []string{"SOV_DATADIR"}},
 		genesisFlag,
 		&cli.StringFlag{Name: "key", Usage: "validator keystore file (absent: observer)", EnvVars: []string{"SOV_KEY"}},
@@ -29,7 +29,7 @@ var nodeCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "p2p.bootnodes", Usage: "peers to connect to, multiaddrs ending in /p2p/PEER_ID (comma-separated)", EnvVars: []string{"SOV_P2P_BOOTNODES"}},
 		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
 		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
-	},
+	}, rpcEdgeFlags...),
 	Action: runNode,
 }
 
@@ -45,6 +45,9 @@ func runNode(c *cli.Context) error {
 	cfg := node.Config{
 		DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log,
 		P2PListen: c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
+	}
+	if err := rpcEdgeConfig(c, &cfg); err != nil {
+		return err
 	}
 	if path := c.String("key"); path != "" {
 		if cfg.Key, err = readKeyFile(path, c.String("password-file")); err != nil {
