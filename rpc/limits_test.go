@@ -1,7 +1,6 @@
 package rpc_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/rpc"
+	"github.com/sovereign-ledger/sovereign/rpc/flood"
 )
 
 // memory is what runtime/metrics says about the process.
@@ -53,49 +52,21 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // too_many_subscriptions, the process's heap and goroutines stay bounded,
 // the server goes on serving, and closing the connection frees them.
 func TestSubscriptionFlood(t *testing.T) {
-	const flood = 50_000
+	const subs = 50_000
 	e := startEdge(t, rpc.Config{RequestRate: -1}) // the rate limit would refuse the flood first
 	limit := e.srv.Limits().MaxSubscriptions
 	before := readMemory()
 
-	c, _, err := e.dialWS("", "")
+	c, ans, err := flood.Subscriptions(e.ws, nil, subs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var accepted, refused, other int
-	readDone := make(chan error, 1)
-	go func() {
-		for range flood {
-			var r response
-			c.SetReadDeadline(time.Now().Add(30 * time.Second))
-			if err := c.ReadJSON(&r); err != nil {
-				readDone <- err
-				return
-			}
-			switch {
-			case r.Error == nil:
-				accepted++
-			case dataCode(r) == rpc.ErrCodeTooManySubs && r.Error.Code == rpc.CodeLimited:
-				refused++
-			default:
-				other++
-			}
-		}
-		readDone <- nil
-	}()
-	for i := range flood {
-		msg := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"sov_subscribe","params":["newFinalBlocks"]}`, i)
-		if err := c.WriteMessage(1, []byte(msg)); err != nil {
-			t.Fatalf("write subscription %d: %v", i, err)
-		}
-	}
-	if err := <-readDone; err != nil {
-		t.Fatalf("read responses: %v", err)
-	}
+	accepted, refused := ans.Accepted, ans.Refused[rpc.ErrCodeTooManySubs]
+	other := subs - accepted - refused
 	during := readMemory()
-	t.Logf("before: %v; with %d subscriptions asked on one connection: %v", before, flood, during)
-	if accepted != limit || refused != flood-limit || other != 0 {
-		t.Fatalf("accepted %d, refused %d, other %d; want %d, %d, 0", accepted, refused, other, limit, flood-limit)
+	t.Logf("before: %v; with %d subscriptions asked on one connection: %v", before, subs, during)
+	if accepted != limit || refused != subs-limit || other != 0 {
+		t.Fatalf("accepted %d, refused %d, other %d; want %d, %d, 0", accepted, refused, other, limit, subs-limit)
 	}
 	if got := e.srv.Stats().Subscriptions; got != int64(limit) {
 		t.Fatalf("live subscriptions %d, want %d", got, limit)
@@ -259,87 +230,30 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-// openConns opens n connections from local (nil: any) and sends each a call;
-// it returns those the server answered 200, still open, and counts the
-// refused (503, or closed unanswered when the refusals themselves crowd).
-func openConns(t *testing.T, addr string, local net.IP, n int) (open []net.Conn, refused503, closed int) {
-	t.Helper()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	work := make(chan struct{})
-	body := `{"jsonrpc":"2.0","id":1,"method":"sov_chainInfo","params":[]}`
-	req := fmt.Sprintf("POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-	for range 32 { // bounded parallelism
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d := net.Dialer{Timeout: 5 * time.Second}
-			if local != nil {
-				d.LocalAddr = &net.TCPAddr{IP: local}
-			}
-			for range work {
-				c, err := d.Dial("tcp", addr)
-				if err != nil {
-					mu.Lock()
-					closed++
-					mu.Unlock()
-					continue
-				}
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				status := 0
-				if _, err := c.Write([]byte(req)); err == nil {
-					if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
-						status = resp.StatusCode
-						resp.Body.Close()
-					}
-				}
-				mu.Lock()
-				switch status {
-				case http.StatusOK:
-					open = append(open, c)
-				case http.StatusServiceUnavailable:
-					refused503++
-					c.Close()
-				default:
-					closed++
-					c.Close()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for range n {
-		work <- struct{}{}
-	}
-	close(work)
-	wg.Wait()
-	return open, refused503, closed
-}
-
 // TestConnectionFlood: thousands of connections from one address get no
 // more than MaxConnsPerIP; connections from many addresses get no more than
 // MaxConns; the others are refused with 503, memory stays bounded, and the
 // server serves again once the flood ends.
 func TestConnectionFlood(t *testing.T) {
-	const perIP, total, flood = 40, 100, 3000
+	const perIP, total, conns = 40, 100, 3000
 	e := startEdge(t, rpc.Config{MaxConnsPerIP: perIP, MaxConns: total, RequestRate: -1})
 	addr := strings.TrimPrefix(e.url, "http://")
 	before := readMemory()
 
-	open, refused, closed := openConns(t, addr, nil, flood)
-	t.Logf("from one address: %d open, %d refused with 503, %d closed unanswered", len(open), refused, closed)
-	if len(open) != perIP || refused+closed != flood-perIP || refused == 0 {
-		t.Fatalf("from one address: %d open (want %d), %d refused, %d closed", len(open), perIP, refused, closed)
+	one := flood.Connections(addr, nil, conns, "sov_chainInfo")
+	t.Logf("from one address: %d open, %d refused with 503, %d closed unanswered", len(one.Open), one.Refused503, one.Closed)
+	if len(one.Open) != perIP || one.Refused503+one.Closed != conns-perIP || one.Refused503 == 0 {
+		t.Fatalf("from one address: %d open (want %d), %d refused, %d closed", len(one.Open), perIP, one.Refused503, one.Closed)
 	}
-	all, manyAddrs := open, true
+	all, manyAddrs := one.Open, true
 	for i := 2; i < 10; i++ { // 127.0.0.2 ... 127.0.0.9
-		o, r, _ := openConns(t, addr, net.IPv4(127, 0, 0, byte(i)), perIP)
-		if len(o) == 0 && r == 0 {
+		more := flood.Connections(addr, net.IPv4(127, 0, 0, byte(i)), perIP, "sov_chainInfo")
+		if len(more.Open) == 0 && more.Refused503 == 0 {
 			t.Logf("cannot dial from 127.0.0.%d: the total limit is not reached", i)
 			manyAddrs = false
 			break
 		}
-		all = append(all, o...)
+		all = append(all, more.Open...)
 	}
 	during := readMemory()
 	t.Logf("before: %v; during the flood (%d open): %v", before, len(all), during)
