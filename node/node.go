@@ -40,6 +40,7 @@ type Node struct {
 	rpcSrv  *rpc.Server
 	httpSrv *http.Server
 	rpcLn   net.Listener
+	metLn   net.Listener // MetricsAddr's listener, nil when /metrics is served beside RPC
 
 	finalMu sync.Mutex
 	finalCh chan struct{} // closed and replaced on every commit

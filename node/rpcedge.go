@@ -102,8 +102,11 @@ func (n *Node) serveHTTP(ctx context.Context, what, addr string, h http.Handler,
 		return fmt.Errorf("%s listen %s: %w", what, addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	if what == "rpc" {
+	switch what {
+	case "rpc":
 		n.rpcLn, n.httpSrv = ln, srv
+	case "metrics":
+		n.metLn = ln
 	}
 	if wrap != nil {
 		ln = wrap(ln)
@@ -146,4 +149,15 @@ func registerRPCMetrics(reg *prometheus.Registry, srv *rpc.Server) {
 		counter("sovereign_rpc_auth_refused_total", "Requests with a bad, expired or mis-signed token.", func(s rpc.Stats) int64 { return s.AuthRefused }),
 		counter("sovereign_rpc_access_refused_total", "Calls refused for the caller's role or subject.", func(s rpc.Stats) int64 { return s.AccessRefused }),
 	)
+}
+
+// MetricsURL is the URL of /metrics ("" without RPC or MetricsAddr).
+func (n *Node) MetricsURL() string {
+	switch {
+	case n.metLn != nil:
+		return "http://" + n.metLn.Addr().String() + "/metrics"
+	case n.rpcLn != nil:
+		return n.RPCURL() + "/metrics"
+	}
+	return ""
 }
