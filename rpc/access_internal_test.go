@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -63,4 +64,25 @@ func TestUnclassifiedRefused(t *testing.T) {
 		t.Fatalf("unclassified method: %v", err)
 	}
 	_ = context.Background()
+}
+
+// TestVerifiedTokenCacheExpires: a token verified (and cached) while valid
+// is refused once it has expired, and a bad token is never cached.
+func TestVerifiedTokenCacheExpires(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	now := time.Now()
+	tok, err := MintToken(secret, Claims{Role: RoleAdmin, Expires: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEdge(&Config{})
+	if _, err := e.verify(secret, tok, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.verify(secret, tok, now.Add(2*time.Hour)); err == nil {
+		t.Fatal("cached token accepted after its expiry")
+	}
+	if _, err := e.verify([]byte("another secret, 32 bytes long..."), tok+"x", now); err == nil || e.tokens.Contains(tok+"x") {
+		t.Fatalf("bad token: %v, cached %v", err, e.tokens.Contains(tok+"x"))
+	}
 }

@@ -57,8 +57,9 @@ type Stats struct {
 // registry of WebSocket connections (go-ethereum hands a WebSocket call
 // nothing of its HTTP request but the remote address, so that is the key).
 type edge struct {
-	cfg   *Config
-	rates *lru.Cache[string, *rate.Limiter]
+	cfg    *Config
+	rates  *lru.Cache[string, *rate.Limiter]
+	tokens *lru.Cache[string, Claims] // verified bearer tokens (auth.go)
 
 	mu      sync.Mutex
 	perIP   map[string]int
@@ -77,7 +78,11 @@ func newEdge(cfg *Config) *edge {
 	if err != nil {
 		panic(err) // only for a non-positive size
 	}
-	return &edge{cfg: cfg, rates: rates, perIP: make(map[string]int), sockets: make(map[string]*caller)}
+	tokens, err := lru.New[string, Claims](verifiedTokens)
+	if err != nil {
+		panic(err)
+	}
+	return &edge{cfg: cfg, rates: rates, tokens: tokens, perIP: make(map[string]int), sockets: make(map[string]*caller)}
 }
 
 // fillLimits gives zero limit fields their defaults and caps the total

@@ -122,7 +122,7 @@ func (s *Server) identify(w http.ResponseWriter, r *http.Request) (*caller, bool
 	}
 	tok, ok, err := bearer(r)
 	if ok {
-		c.claims, err = ParseToken(s.cfg.AuthSecret, tok, time.Now())
+		c.claims, err = s.edge.verify(s.cfg.AuthSecret, tok, time.Now())
 	}
 	if err != nil {
 		s.edge.stats.authRefused.Add(1)
