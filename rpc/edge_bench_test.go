@@ -77,6 +77,7 @@ func BenchmarkSubscriptionFloodMemory(b *testing.B) {
 				}
 				during := readMemory()
 				b.ReportMetric(float64(during.heap-min(before.heap, during.heap))/(1<<20), "heap-MiB")
+				b.ReportMetric(float64(during.stacks-min(before.stacks, during.stacks))/(1<<20), "stack-MiB")
 				b.ReportMetric(float64(during.goroutines-before.goroutines), "goroutines")
 				b.ReportMetric(float64(ans.Accepted), "subscriptions")
 				c.Close()
