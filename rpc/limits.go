@@ -88,27 +88,22 @@ func newEdge(cfg *Config) *edge {
 // fillLimits gives zero limit fields their defaults and caps the total
 // connection count below the file-descriptor limit.
 func (c *Config) fillLimits() {
-	if c.MaxSubscriptions <= 0 {
-		c.MaxSubscriptions = DefaultMaxSubscriptions
-	}
-	if c.MaxSubscriptionsTotal <= 0 {
-		c.MaxSubscriptionsTotal = DefaultMaxSubscriptionsTotal
-	}
-	if c.MaxConnsPerIP <= 0 {
-		c.MaxConnsPerIP = DefaultMaxConnsPerIP
-	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = DefaultMaxConns
-	}
+	orDefault(&c.MaxSubscriptions, DefaultMaxSubscriptions)
+	orDefault(&c.MaxSubscriptionsTotal, DefaultMaxSubscriptionsTotal)
+	orDefault(&c.MaxConnsPerIP, DefaultMaxConnsPerIP)
+	orDefault(&c.MaxConns, DefaultMaxConns)
 	c.MaxConns = min(c.MaxConns, fdBudget())
-	if c.RequestRate == 0 {
+	if c.RequestRate == 0 { // negative: no limit
 		c.RequestRate = DefaultRequestRate
 	}
-	if c.RequestBurst <= 0 {
-		c.RequestBurst = DefaultRequestBurst
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = DefaultWriteTimeout
+	orDefault(&c.RequestBurst, DefaultRequestBurst)
+	orDefault(&c.WriteTimeout, DefaultWriteTimeout)
+}
+
+// orDefault sets *v to def when it is zero or negative.
+func orDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
 }
 

@@ -79,15 +79,9 @@ func NewServer(b Backend, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.BodyLimit <= 0 {
-		cfg.BodyLimit = DefaultBodyLimit
-	}
-	if cfg.BatchItems <= 0 {
-		cfg.BatchItems = DefaultBatchItems
-	}
-	if cfg.BatchResponse <= 0 {
-		cfg.BatchResponse = DefaultBatchResponse
-	}
+	orDefault(&cfg.BodyLimit, DefaultBodyLimit)
+	orDefault(&cfg.BatchItems, DefaultBatchItems)
+	orDefault(&cfg.BatchResponse, DefaultBatchResponse)
 	cfg.fillLimits()
 	srv := gethrpc.NewServer()
 	srv.SetHTTPBodyLimit(cfg.BodyLimit)
