@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -319,5 +320,31 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	}
 	if _, r := e.post("", "sov_chainInfo"); r.Error != nil {
 		t.Fatalf("after the drop: %+v", r.Error)
+	}
+}
+
+// TestWebsocketBehindRewrite: mounted behind a handler that rewrites
+// r.RemoteAddr (as a proxy-header middleware does), a WebSocket's calls
+// still find their connection: subscriptions work and are counted.
+func TestWebsocketBehindRewrite(t *testing.T) {
+	b, _ := edgeBackend(t)
+	srv := rpc.NewServer(b)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.RemoteAddr = "192.0.2.1:9"
+		srv.Handler().ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+	defer srv.Close()
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	c, _, err := d.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if r := wsCall(t, c, 1, "sov_subscribe", "newFinalBlocks"); r.Error != nil {
+		t.Fatalf("subscription behind a rewrite: %+v", r.Error)
+	}
+	if got := srv.Stats().Subscriptions; got != 1 {
+		t.Fatalf("live subscriptions %d, want 1", got)
 	}
 }

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -142,14 +143,42 @@ func (s *Server) serveWebsocket(ws http.Handler, w http.ResponseWriter, r *http.
 	}
 	done := make(chan struct{})
 	c.subs, c.done = new(atomic.Int64), done
-	unregister, ok := s.edge.registerSocket(r.RemoteAddr, c)
-	if !ok {
-		writeError(w, http.StatusServiceUnavailable, CodeLimited, "connection already open from "+r.RemoteAddr, ErrCodeTooManyConns)
-		return
-	}
-	defer unregister()
 	defer close(done)
-	ws.ServeHTTP(w, r)
+	hw := &registeringWriter{ResponseWriter: w, e: s.edge, c: c}
+	defer func() {
+		if hw.unregister != nil {
+			hw.unregister()
+		}
+	}()
+	ws.ServeHTTP(hw, r)
+}
+
+// registeringWriter registers the caller under the remote address of the
+// connection go-ethereum's upgrader hijacks — the address go-ethereum then
+// reports to each call — even if something in front rewrote r.RemoteAddr.
+type registeringWriter struct {
+	http.ResponseWriter
+	e          *edge
+	c          *caller
+	unregister func()
+}
+
+func (w *registeringWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be taken over for a WebSocket")
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	unregister, ok := w.e.registerSocket(conn.RemoteAddr().String(), w.c)
+	if !ok {
+		conn.Close()
+		return nil, nil, fmt.Errorf("a WebSocket from %s is already open", conn.RemoteAddr())
+	}
+	w.unregister = unregister
+	return conn, rw, nil
 }
 
 // Listener wraps ln with the connection limits: over MaxConns in total or
