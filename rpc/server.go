@@ -192,8 +192,13 @@ func (s *Server) Listener(ln net.Listener) net.Listener {
 // Stats reports what the limits and access control did so far.
 func (s *Server) Stats() Stats { return s.edge.snapshot() }
 
-// Limits returns the configuration in force, defaults filled in.
-func (s *Server) Limits() Config { return s.cfg }
+// Limits returns the configuration in force, defaults filled in (without
+// the token secret).
+func (s *Server) Limits() Config {
+	c := s.cfg
+	c.AuthSecret = nil
+	return c
+}
 
 // Handler is the HTTP handler serving both transports; mount it anywhere.
 func (s *Server) Handler() http.Handler { return s.handler }
