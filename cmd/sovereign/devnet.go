@@ -12,6 +12,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/node"
+	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -62,7 +63,8 @@ func runDevnet(c *cli.Context) error {
 		Key:             chain.DevKey(chain.DevSeed, "validator", 0),
 		HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
 		RPCAddr:         c.String(rpcAddrFlag.Name),
-		RPCAuth:         node.RPCAuthOff, // the devnet has no access control
+		RPCAuth:         node.RPCAuthOff,             // the devnet has no access control,
+		RPCLimits:       rpc.Config{RequestRate: -1}, // nor a rate limit: `sovereign bench` runs against it
 		Logger:          log,
 	})
 	if err != nil {
