@@ -85,6 +85,8 @@ func (p *Processes) Args(i int) ([]string, error) {
 		"--p2p.listen", fmt.Sprintf("/ip4/%s/tcp/%d", p.p2pHost(i), p.P2PPort+i),
 		"--p2p.bootnodes", strings.Join(boot, ","),
 		"--rpc.addr", p.rpcAddr(i),
+		"--rpc.auth", "off", // the devnet has no access control, whatever address it binds,
+		"--rpc.rate", "-1", // nor a rate limit: load tests and `sovereign bench` run against it
 		"--p2p.observers", strings.Join(p.Observers, ","),
 	}, nil
 }

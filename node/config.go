@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/ledger"
+	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/txpool"
 )
 
@@ -29,6 +30,17 @@ type Config struct {
 	HashChainLength uint64
 
 	RPCAddr string // host:port; empty disables RPC
+	// RPCLimits are the RPC server's limits and WebSocket origins (zero
+	// fields: rpc's defaults); its AuthSecret is set from RPCAuth.
+	RPCLimits rpc.Config
+	// RPCAuth turns RPC access control on or off (RPCAuthOn, RPCAuthOff);
+	// empty: on unless RPCAddr is a loopback address.
+	RPCAuth string
+	// RPCSecretFile holds the token secret (hex); default
+	// DATADIR/rpc-jwt.hex, created when missing.
+	RPCSecretFile string
+	// MetricsAddr serves /metrics on its own host:port; empty: beside RPC.
+	MetricsAddr string
 
 	Webhooks []Webhook // bank back-ends notified of final events (webhooks.go)
 

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -43,6 +42,7 @@ type Node struct {
 	rpcSrv  *rpc.Server
 	httpSrv *http.Server
 	rpcLn   net.Listener
+	metLn   net.Listener // MetricsAddr's listener, nil when /metrics is served beside RPC
 
 	final   *FinalSignal
 	backend *Backend // the RPC adapter, also used by the node's own submitters and webhooks
@@ -111,22 +111,10 @@ func (n *Node) Start() error {
 		go n.broadcastTxs(ctx)
 		go n.syncLoop(ctx)
 	}
-	if n.cfg.RPCAddr != "" {
-		ln, err := net.Listen("tcp", n.cfg.RPCAddr)
-		if err != nil {
-			cancel()
-			return fmt.Errorf("rpc listen %s: %w", n.cfg.RPCAddr, err)
-		}
-		n.rpcLn = ln
-		n.rpcSrv = rpc.NewServer(n.backend)
-		n.httpSrv = &http.Server{Handler: n.metrics.withMetrics(n.rpcSrv.Handler()), ReadHeaderTimeout: 10 * time.Second}
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			if err := n.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				n.fail(fmt.Errorf("rpc server: %w", err))
-			}
-		}()
+	if err := n.startRPC(ctx); err != nil {
+		cancel()
+		n.wg.Wait()
+		return err
 	}
 	n.wg.Add(1)
 	go func() {

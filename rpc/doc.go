@@ -19,5 +19,13 @@
 // "insufficient_funds", or one of "tx_not_found", "block_not_found",
 // "escrow_not_found", "payout_not_found", "bank_not_found", "method_not_supported",
 // "account_not_found", "invalid_params", "invalid_request",
-// "request_too_large", "internal".
+// "request_too_large", "internal", and those of the edge: "rate_limited",
+// "too_many_subscriptions", "too_many_connections", "origin_not_allowed",
+// "unauthorized", "forbidden".
+//
+// The edge: limits.go bounds connections, subscriptions, the call rate and
+// slow writers; auth.go verifies HS256 bearer tokens; access.go maps every
+// method to the roles that may call it and the argument naming its subject;
+// guard.go is the service actually registered, asking both before each call
+// (docs/adr/0020-rpc-access-control.md, 0021-rpc-resource-limits.md).
 package rpc

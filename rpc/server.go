@@ -1,7 +1,9 @@
 package rpc
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -28,10 +31,26 @@ const (
 
 // Config tunes the server. The zero value gets the defaults.
 type Config struct {
-	BodyLimit      int      // max request body / WebSocket message, bytes
-	BatchItems     int      // max calls per batch
-	BatchResponse  int      // max bytes of a batch's responses
-	AllowedOrigins []string // WebSocket origins; default "*" (banks put the node behind their own gateway)
+	BodyLimit     int // max request body / WebSocket message, bytes
+	BatchItems    int // max calls per batch
+	BatchResponse int // max bytes of a batch's responses
+	// AllowedOrigins are the browser origins allowed to open a WebSocket
+	// besides the server's own ("*" allows all, "https://*.example.com" a
+	// subdomain). Clients that send no Origin (not browsers) are allowed.
+	AllowedOrigins []string
+
+	// Resource limits (limits.go); zero gets the default.
+	MaxSubscriptions      int           // per WebSocket connection (100)
+	MaxSubscriptionsTotal int           // over all connections (10,000)
+	MaxConnsPerIP         int           // open connections from one client address (64); Serve and Listener only
+	MaxConns              int           // open connections in total (1024, at most half of RLIMIT_NOFILE); Serve and Listener only
+	RequestRate           float64       // calls per second per client address (200); negative: no limit
+	RequestBurst          int           // calls at once per client address (400)
+	WriteTimeout          time.Duration // a write to a connection slower than this drops it (10 s)
+
+	// AuthSecret turns access control on: callers present an HS256 bearer
+	// token signed with it (auth.go, access.go). nil: off, every caller is admin.
+	AuthSecret []byte
 }
 
 // Option changes the Config.
@@ -45,8 +64,10 @@ func WithConfig(c Config) Option { return func(dst *Config) { *dst = c } }
 // over HTTP POST.
 type Server struct {
 	rpc     *gethrpc.Server
+	api     *API
 	handler http.Handler
 	cfg     Config
+	edge    *edge
 
 	mu    sync.Mutex
 	https []*http.Server
@@ -59,35 +80,124 @@ func NewServer(b Backend, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	if cfg.BodyLimit <= 0 {
-		cfg.BodyLimit = DefaultBodyLimit
-	}
-	if cfg.BatchItems <= 0 {
-		cfg.BatchItems = DefaultBatchItems
-	}
-	if cfg.BatchResponse <= 0 {
-		cfg.BatchResponse = DefaultBatchResponse
-	}
-	if len(cfg.AllowedOrigins) == 0 {
-		cfg.AllowedOrigins = []string{"*"}
-	}
+	orDefault(&cfg.BodyLimit, DefaultBodyLimit)
+	orDefault(&cfg.BatchItems, DefaultBatchItems)
+	orDefault(&cfg.BatchResponse, DefaultBatchResponse)
+	cfg.fillLimits()
 	srv := gethrpc.NewServer()
 	srv.SetHTTPBodyLimit(cfg.BodyLimit)
 	srv.SetWebsocketReadLimit(int64(cfg.BodyLimit))
 	srv.SetBatchLimits(cfg.BatchItems, cfg.BatchResponse)
-	if err := srv.RegisterName(Namespace, newAPI(b)); err != nil {
+	s := &Server{rpc: srv, api: newAPI(b), cfg: cfg}
+	s.edge = newEdge(&s.cfg)
+	if err := srv.RegisterName(Namespace, &guardedAPI{s: s, api: s.api}); err != nil {
 		panic(fmt.Sprintf("register %s service: %v", Namespace, err))
 	}
-	s := &Server{rpc: srv, cfg: cfg}
-	ws := srv.WebsocketHandler(cfg.AllowedOrigins)
+	ws := srv.WebsocketHandler([]string{"*"}) // origins are checked in serveWebsocket
 	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocket(r) {
-			ws.ServeHTTP(w, r)
+		c, ok := s.identify(w, r)
+		if !ok {
 			return
 		}
-		s.serveHTTP(w, r)
+		if isWebsocket(r) {
+			s.serveWebsocket(ws, w, r, c)
+			return
+		}
+		s.serveHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)), c)
 	})
 	return s
+}
+
+// identify reads the caller's bearer token, answering 401 when it is
+// malformed, expired or not signed with the server's secret.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request) (*caller, bool) {
+	c := &caller{ip: clientIP(r.RemoteAddr), claims: s.anonymous()}
+	if s.cfg.AuthSecret == nil {
+		return c, true
+	}
+	tok, ok, err := bearer(r)
+	if ok {
+		c.claims, err = s.edge.verify(s.cfg.AuthSecret, tok, time.Now())
+	}
+	if err != nil {
+		s.edge.stats.authRefused.Add(1)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sovereign"`)
+		writeError(w, http.StatusUnauthorized, CodeUnauthorized, err.Error(), ErrCodeUnauthorized)
+		return nil, false
+	}
+	return c, true
+}
+
+// serveWebsocket checks the origin and the rate, then serves the
+// connection, registered under its remote address so that its calls find
+// their caller, until it closes.
+func (s *Server) serveWebsocket(ws http.Handler, w http.ResponseWriter, r *http.Request, c *caller) {
+	if !s.edge.originAllowed(r) {
+		writeError(w, http.StatusForbidden, CodeForbidden,
+			fmt.Sprintf("WebSocket origin %q is not allowed", r.Header.Get("Origin")), ErrCodeOriginNotAllowed)
+		return
+	}
+	if !s.edge.allowCalls(c.ip, 1) {
+		writeRateLimited(w, s.cfg.RequestRate)
+		return
+	}
+	done := make(chan struct{})
+	c.subs, c.done = new(atomic.Int64), done
+	defer close(done)
+	hw := &registeringWriter{ResponseWriter: w, e: s.edge, c: c}
+	defer func() {
+		if hw.unregister != nil {
+			hw.unregister()
+		}
+	}()
+	ws.ServeHTTP(hw, r)
+}
+
+// registeringWriter registers the caller under the remote address of the
+// connection go-ethereum's upgrader hijacks — the address go-ethereum then
+// reports to each call — even if something in front rewrote r.RemoteAddr.
+type registeringWriter struct {
+	http.ResponseWriter
+	e          *edge
+	c          *caller
+	unregister func()
+}
+
+func (w *registeringWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be taken over for a WebSocket")
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	unregister, ok := w.e.registerSocket(conn.RemoteAddr().String(), w.c)
+	if !ok {
+		conn.Close()
+		return nil, nil, fmt.Errorf("a WebSocket from %s is already open", conn.RemoteAddr())
+	}
+	w.unregister = unregister
+	return conn, rw, nil
+}
+
+// Listener wraps ln with the connection limits: over MaxConns in total or
+// MaxConnsPerIP from one address a connection is answered 503 and closed;
+// a connection whose writes stall past WriteTimeout is dropped. Serve uses
+// it; a caller serving Handler on its own http.Server should too.
+func (s *Server) Listener(ln net.Listener) net.Listener {
+	return &limitListener{Listener: ln, e: s.edge, refusing: make(chan struct{}, maxRefusing)}
+}
+
+// Stats reports what the limits and access control did so far.
+func (s *Server) Stats() Stats { return s.edge.snapshot() }
+
+// Limits returns the configuration in force, defaults filled in (without
+// the token secret).
+func (s *Server) Limits() Config {
+	c := s.cfg
+	c.AuthSecret = nil
+	return c
 }
 
 // Handler is the HTTP handler serving both transports; mount it anywhere.
@@ -105,7 +215,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.https = append(s.https, hs)
 	s.mu.Unlock()
-	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := hs.Serve(s.Listener(ln)); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -129,7 +239,7 @@ func (s *Server) Close() error {
 // serveHTTP enforces the body limit with a JSON-RPC error (geth answers a
 // too-long Content-Length with plain text and silently truncates a chunked
 // body), then hands the request to geth.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, c *caller) {
 	if r.Method == http.MethodPost && r.ContentLength < 0 {
 		body, err := io.ReadAll(io.LimitReader(r.Body, int64(s.cfg.BodyLimit)+1))
 		if err != nil {
@@ -148,7 +258,39 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			"content type must be application/json", ErrCodeInvalidRequest)
 		return
 	}
+	if r.Method == http.MethodPost && s.cfg.RequestRate >= 0 {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, -32700, "read error", "")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !s.edge.allowCalls(c.ip, countCalls(body)) {
+			writeRateLimited(w, s.cfg.RequestRate)
+			return
+		}
+	}
 	s.rpc.ServeHTTP(w, r)
+}
+
+// countCalls is how many calls a request body holds: the length of a
+// batch, otherwise one.
+func countCalls(body []byte) int {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '[' {
+		return 1
+	}
+	var batch []json.RawMessage
+	if err := json.Unmarshal(body, &batch); err != nil || len(batch) == 0 {
+		return 1
+	}
+	return len(batch)
+}
+
+func writeRateLimited(w http.ResponseWriter, perSecond float64) {
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusTooManyRequests, CodeLimited,
+		fmt.Sprintf("rate limit: %g calls per second from one client address", perSecond), ErrCodeRateLimited)
 }
 
 // writeError answers with a JSON-RPC error object outside geth's handler.

@@ -61,8 +61,22 @@ type Client struct {
 // unreachable node shows on the first call.
 func Dial(rawurl string) (*Client, error) { return DialContext(context.Background(), rawurl) }
 
+// DialOption changes how Dial connects.
+type DialOption func(*[]gethrpc.ClientOption)
+
+// WithToken sends token as "Authorization: Bearer TOKEN" on every request
+// and on the WebSocket handshake (nodes with RPC access control on; empty:
+// none). `sovereign rpc token` mints one.
+func WithToken(token string) DialOption {
+	return func(o *[]gethrpc.ClientOption) {
+		if token != "" {
+			*o = append(*o, gethrpc.WithHeader("Authorization", "Bearer "+token))
+		}
+	}
+}
+
 // DialContext is Dial with a context for the WebSocket handshake.
-func DialContext(ctx context.Context, rawurl string) (*Client, error) {
+func DialContext(ctx context.Context, rawurl string, opts ...DialOption) (*Client, error) {
 	u, err := url.Parse(rawurl)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("rpc url %q: want http://host:port or ws://host:port", rawurl)
@@ -72,7 +86,11 @@ func DialContext(ctx context.Context, rawurl string) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("rpc url %q: scheme must be http, https, ws or wss", rawurl)
 	}
-	c, err := gethrpc.DialContext(ctx, rawurl)
+	var copts []gethrpc.ClientOption
+	for _, o := range opts {
+		o(&copts)
+	}
+	c, err := gethrpc.DialOptions(ctx, rawurl, copts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v", ErrUnreachable, rawurl, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/node"
+	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -61,6 +62,8 @@ func runDevnet(c *cli.Context) error {
 		Key:             devnet.Key(devnet.Seed, "validator", 0),
 		HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr:         c.String(rpcAddrFlag.Name),
+		RPCAuth:         node.RPCAuthOff,             // the devnet has no access control,
+		RPCLimits:       rpc.Config{RequestRate: -1}, // nor a rate limit: `sovereign bench` runs against it
 		Logger:          log,
 	})
 	if err != nil {

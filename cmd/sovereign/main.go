@@ -28,6 +28,7 @@ func newApp() *cli.App {
 			txCommand,
 			bankCommand,
 			benchCommand,
+			rpcCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},
 		EnableBashCompletion: true,

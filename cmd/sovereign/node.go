@@ -18,7 +18,7 @@ import (
 var nodeCommand = &cli.Command{
 	Name:  "node",
 	Usage: "run a validator (with --key) or an observer node",
-	Flags: []cli.Flag{
+	Flags: append([]cli.Flag{
 		&cli.StringFlag{Name: "datadir", Required: true, Usage: "data directory", EnvVars: []string{"SOV_DATADIR"}},
 		genesisFlag,
 		&cli.StringFlag{Name: "key", Usage: "validator keystore file (absent: observer)", EnvVars: []string{"SOV_KEY"}},
@@ -32,7 +32,7 @@ var nodeCommand = &cli.Command{
 		// Test only (faultnet's clock-skew runs): shifts the node's clock.
 		&cli.DurationFlag{Name: "clock.offset", Hidden: true, Usage: "shift the node's wall clock by this much (tests of clock skew only)"},
 		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
-	},
+	}, rpcEdgeFlags...),
 	Action: runNode,
 }
 
@@ -52,6 +52,9 @@ func runNode(c *cli.Context) error {
 	if off := c.Duration("clock.offset"); off != 0 {
 		log.Warn("clock offset set: this node's clock is deliberately wrong (a test of clock skew)", "offset", off)
 		cfg.Clock = offsetClock(off)
+	}
+	if err := rpcEdgeConfig(c, &cfg); err != nil {
+		return err
 	}
 	if path := c.String("key"); path != "" {
 		if cfg.Key, err = readKeyFile(path, c.String("password-file")); err != nil {

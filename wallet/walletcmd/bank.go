@@ -11,7 +11,7 @@ import (
 // NewBankCommand builds "sovereign bank": a member bank's own transactions.
 func NewBankCommand() *cli.Command {
 	signer := func(extra ...cli.Flag) []cli.Flag {
-		return append([]cli.Flag{rpcFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
+		return append([]cli.Flag{rpcFlag(), rpcTokenFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
 	}
 	cmd := &cli.Command{
 		Name:  "bank",

@@ -32,13 +32,13 @@ func bankEscrowCommands() []*cli.Command {
 		{
 			Name:   "payouts",
 			Usage:  "list the --from bank's payouts in a block range with their bank account details decrypted by its key",
-			Flags:  append([]cli.Flag{rpcFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), jsonFlag(), timeoutFlag()}, rangeFlags...),
+			Flags:  append([]cli.Flag{rpcFlag(), rpcTokenFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), jsonFlag(), timeoutFlag()}, rangeFlags...),
 			Action: bankPayouts,
 		},
 		{
 			Name:  "reconcile",
 			Usage: "report a bank's records in a block range by feedback status: matched, waiting, overdue, mismatched",
-			Flags: append([]cli.Flag{rpcFlag(), jsonFlag(), timeoutFlag(),
+			Flags: append([]cli.Flag{rpcFlag(), rpcTokenFlag(), jsonFlag(), timeoutFlag(),
 				&cli.StringFlag{Name: "bank", Category: catTx, EnvVars: []string{"SOV_FROM"}, Usage: "the bank's address"}}, rangeFlags...),
 			Action: bankReconcile,
 		},

@@ -16,13 +16,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// dial connects to --rpc.
+// dial connects to --rpc, with --rpc.token when given.
 func dial(c *cli.Context) (*wallet.Client, error) {
 	url := c.String("rpc")
 	if url == "" {
 		return nil, errors.New("--rpc is empty: give the node's JSON-RPC URL, e.g. " + DefaultRPC)
 	}
-	return wallet.DialContext(c.Context, url)
+	return wallet.DialContext(c.Context, url, wallet.WithToken(c.String("rpc.token")))
 }
 
 // connect dials --rpc under the command's --timeout; done releases both.

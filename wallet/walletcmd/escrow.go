@@ -32,7 +32,7 @@ func withdrawalPasswordFlag() cli.Flag {
 }
 
 func signerFlags(extra ...cli.Flag) []cli.Flag {
-	return append([]cli.Flag{rpcFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
+	return append([]cli.Flag{rpcFlag(), rpcTokenFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
 }
 
 // escrowCommands are the wallet's escrow and withdrawal subcommands.
@@ -78,7 +78,7 @@ func escrowCommands() []*cli.Command {
 			Name:      "escrow",
 			Usage:     "print an escrow: status, amounts and where the bank's feedback stands",
 			ArgsUsage: "ID",
-			Flags:     []cli.Flag{rpcFlag(), jsonFlag(), timeoutFlag()},
+			Flags:     []cli.Flag{rpcFlag(), rpcTokenFlag(), jsonFlag(), timeoutFlag()},
 			Action:    walletEscrow,
 		},
 	}

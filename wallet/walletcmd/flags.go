@@ -38,6 +38,11 @@ func rpcFlag() cli.Flag {
 		Usage: "node JSON-RPC endpoint (http://, https://, ws:// or wss://)"}
 }
 
+func rpcTokenFlag() cli.Flag {
+	return &cli.StringFlag{Name: "rpc.token", Category: catNode, EnvVars: []string{"SOV_RPC_TOKEN"},
+		Usage: "bearer token for a node with RPC access control (sovereign rpc token mints one)"}
+}
+
 func keystoreFlag() cli.Flag {
 	return &cli.StringFlag{Name: "keystore", Category: catKeys, EnvVars: []string{"SOV_KEYSTORE"},
 		Usage: "directory of keystore v3 key files"}
