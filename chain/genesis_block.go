@@ -46,7 +46,7 @@ func (g *Genesis) GenesisChanges() ([]Change, error) {
 			st.SetAccount(v.Address, &Account{})
 		}
 	}
-	st.SetSeed(keccak([]byte("sovereign-seed"), g.Hash().Bytes()))
+	st.SetSeed(GenesisSeed(g))
 	return st.Changes()
 }
 
