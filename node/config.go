@@ -25,6 +25,8 @@ type Config struct {
 
 	RPCAddr string // host:port; empty disables RPC
 
+	Explorer ExplorerConfig // the chain explorer, served beside RPC (explorer.go)
+
 	Webhooks []Webhook // bank back-ends notified of final events (webhooks.go)
 
 	// Network. With no listen address the node runs alone (a single

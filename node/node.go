@@ -42,6 +42,8 @@ type Node struct {
 	httpSrv *http.Server
 	rpcLn   net.Listener
 
+	explorerSrv *http.Server // nil unless the explorer has an address of its own
+
 	finalMu sync.Mutex
 	finalCh chan struct{} // closed and replaced on every commit
 
@@ -115,7 +117,13 @@ func (n *Node) Start() error {
 		}
 		n.rpcLn = ln
 		n.rpcSrv = rpc.NewServer(backend{n})
-		n.httpSrv = &http.Server{Handler: n.metrics.withMetrics(n.rpcSrv.Handler()), ReadHeaderTimeout: 10 * time.Second}
+		handler, err := n.withExplorer(n.metrics.withMetrics(n.rpcSrv.Handler()))
+		if err != nil {
+			cancel()
+			ln.Close()
+			return err
+		}
+		n.httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -163,6 +171,9 @@ func (n *Node) Close() error {
 	}
 	if n.httpSrv != nil {
 		n.httpSrv.Close()
+	}
+	if n.explorerSrv != nil {
+		n.explorerSrv.Close()
 	}
 	if n.rpcSrv != nil {
 		n.rpcSrv.Close()

@@ -28,6 +28,7 @@ func newApp() *cli.App {
 			txCommand,
 			bankCommand,
 			benchCommand,
+			explorerCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},
 		EnableBashCompletion: true,

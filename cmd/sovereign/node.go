@@ -46,6 +46,9 @@ func runNode(c *cli.Context) error {
 		DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log,
 		P2PListen: c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
 	}
+	if cfg.Explorer, err = explorerConfig(c); err != nil {
+		return err
+	}
 	if path := c.String("key"); path != "" {
 		if cfg.Key, err = readKeyFile(path, c.String("password-file")); err != nil {
 			return err
@@ -75,6 +78,9 @@ func runNode(c *cli.Context) error {
 		return err
 	}
 	fmt.Printf("rpc: %s\n", nd.RPCURL())
+	if u := nd.ExplorerURL(); u != "" {
+		fmt.Printf("explorer: %s\n", u)
+	}
 	if id := nd.PeerID(); id != "" {
 		fmt.Printf("peer id: %s\n", id)
 		for _, a := range nd.P2PAddrs() {
