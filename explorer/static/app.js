@@ -224,7 +224,9 @@ async function txPage(hash) {
       ['Type', t.type || '—'], ['Sender', who(t.sender)], ['Nonce', t.nonce ?? '—'],
       b.to && ['To', who(b.to)], b.account && ['Account', who(b.account)],
       b.amount && ['Amount', `${b.amount} ${b.asset}`],
-      b.escrow && ['Escrow', recordLink('escrow', b.escrow)], b.record && ['Record', h('span', { class: 'mono' }, b.record)],
+      b.escrow && ['Escrow', recordLink('escrow', b.escrow)],
+      t.type === 'hold' && t.status === 'final' && ['Escrow', recordLink('escrow', t.hash)],
+      t.type === 'withdraw' && t.status === 'final' && config.accounts && ['Payout', recordLink('payout', t.hash)], b.record && ['Record', h('span', { class: 'mono' }, b.record)],
       b.kind && ['Feedback', `${b.kind}${b.ref ? ` (ref ${b.ref})` : ''}`],
       b.expiry && ['Expires', when(b.expiry)], b.arbiter && ['Arbiter', who(b.arbiter)],
       (t.signers || []).length > 1 && ['Co-signers', t.signers.slice(1).map((a) => who(a))],
@@ -307,7 +309,7 @@ async function escrowPage(id) {
   const ended = e.ended_height !== null;
   const items = [
     h('li', { class: 'done' }, h('div', { class: 'what' }, `Hold: ${e.amount} ${e.asset} from `, who(e.payer), ' to ', who(e.payee)),
-      h('div', { class: 'when' }, blockLink(e.opened_height), ` · ${when(e.opened_at)}`)),
+      h('div', { class: 'when' }, blockLink(e.opened_height), ` · ${when(e.opened_at)} · `, txLink(e.id))),
     ...trackItems(e),
   ];
   const endName = { released: 'Released', refunded: 'Refunded', expired: 'Expired' }[e.status];
@@ -322,10 +324,10 @@ async function escrowPage(id) {
     const unlocked = headTime >= e.unlock_at;
     items.push(h('li', { class: unlocked ? 'done' : 'now' }, h('div', { class: 'what' }, 'Protection period'),
       h('div', { class: 'when' }, `${unlocked ? 'ended' : 'locked until'} ${when(e.unlock_at)} (${ago(e.unlock_at)})`)));
-    items.push(h('li', { class: unlocked ? 'now' : 'skip' }, h('div', { class: 'what' }, 'Withdrawal'),
+    items.push(h('li', { class: unlocked ? 'now' : 'later' }, h('div', { class: 'what' }, 'Withdrawal'),
       h('div', { class: 'when' }, unlocked ? ['the payee may withdraw; its payouts are on ', who(e.payee), "'s page"] : 'possible once the protection period ends')));
   } else {
-    items.push(h('li', { class: 'skip' }, h('div', { class: 'what' }, 'Protection period and withdrawal'),
+    items.push(h('li', { class: 'later' }, h('div', { class: 'what' }, 'Protection period and withdrawal'),
       h('div', { class: 'when' }, ended ? `none: the escrow was ${e.status}` : 'start when the escrow is released')));
   }
   return [
@@ -397,9 +399,11 @@ async function searchPage(q) {
   if (/^\d+$/.test(q)) target = `#/block/${q}`;
   else if (/^0x[0-9a-fA-F]{40}$/.test(q)) target = isBank(q) ? `#/bank/${q}` : `#/account/${q}`;
   else if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
-    if (await found('sov_getTransaction', q)) target = `#/tx/${q}`;
-    else if (await found('sov_getEscrow', q)) target = `#/escrow/${q}`;
+    // An escrow's id is its hold's hash, a payout's its withdrawal's: the
+    // record says more than the transaction, and links to it.
+    if (await found('sov_getEscrow', q)) target = `#/escrow/${q}`;
     else if (config.accounts && await found('sov_getPayout', q)) target = `#/payout/${q}`;
+    else if (await found('sov_getTransaction', q)) target = `#/tx/${q}`;
     else return notFound(`Nothing on this chain has the hash ${q}: no transaction, escrow or payout.`);
   } else {
     return [h('h1', {}, 'Search'), h('p', { class: 'error' }, `"${q}" is not a transaction hash or escrow id (0x and 64 hex digits), an address (0x and 40 hex digits) or a block height.`)];
@@ -483,9 +487,10 @@ document.getElementById('search').addEventListener('submit', (ev) => {
   const q = document.getElementById('q').value.trim();
   if (q) location.hash = `#/search/${encodeURIComponent(q)}`;
 });
-document.addEventListener('keydown', (ev) => {
-  if (ev.key === '/' && document.activeElement.tagName !== 'INPUT') { ev.preventDefault(); document.getElementById('q').focus(); }
-});
+// "/" jumps to the search box (focused on key up, so the "/" is not typed into it).
+const typing = () => ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName);
+document.addEventListener('keydown', (ev) => { if (ev.key === '/' && !typing()) ev.preventDefault(); });
+document.addEventListener('keyup', (ev) => { if (ev.key === '/' && !typing()) document.getElementById('q').focus(); });
 window.addEventListener('hashchange', () => render());
 
 await loadConfig();

@@ -1,0 +1,175 @@
+// Package nodetest starts a real single-validator devnet node in-process
+// for tests of the tools that read a chain over RPC (explorer, indexer),
+// and drives traffic on it through the wallet client: transfers, escrows,
+// bank feedback, releases and refunds.
+package nodetest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/node"
+	"github.com/sovereign-ledger/sovereign/rpc"
+	"github.com/sovereign-ledger/sovereign/wallet"
+)
+
+// The devnet's insecure published keys. Alice and carol bank with bank A,
+// bob and dave with bank B.
+var (
+	Alice = chain.DevKey(chain.DevSeed, "customer", 0)
+	Bob   = chain.DevKey(chain.DevSeed, "customer", 1)
+	Carol = chain.DevKey(chain.DevSeed, "customer", 2)
+	Dave  = chain.DevKey(chain.DevSeed, "customer", 3)
+	BankA = chain.DevKey(chain.DevSeed, "bank", 0)
+	BankB = chain.DevKey(chain.DevSeed, "bank", 1)
+)
+
+// Addr is key's address.
+func Addr(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.PublicKey) }
+
+// Chain is a running node with a client on its RPC.
+type Chain struct {
+	Node   *node.Node
+	Client *wallet.Client
+	Ctx    context.Context // ends when the test does, or after 3 minutes
+	t      testing.TB
+}
+
+// Genesis is the devnet genesis with short timings: an empty block every
+// 100 ms, a 3 s protection period and a 2 s feedback deadline (so records
+// become overdue within a test).
+func Genesis() *chain.Genesis {
+	g := chain.DevGenesis(1)
+	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
+	g.Params.ProtectionPeriod = chain.Duration(3 * time.Second)
+	g.Params.FeedbackDeadline = chain.Duration(2 * time.Second)
+	return g
+}
+
+// Start runs a validator node on dir with RPC on a free loopback port;
+// configure, when not nil, adjusts its config. The node closes when the
+// test ends.
+func Start(t testing.TB, dir string, configure func(*node.Config)) *Chain {
+	t.Helper()
+	cfg := node.Config{
+		DataDir: dir, Genesis: Genesis(),
+		Key: chain.DevKey(chain.DevSeed, "validator", 0), HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
+		RPCAddr: "127.0.0.1:0",
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		n.Close()
+		t.Fatal(err)
+	}
+	c, err := wallet.Dial(n.RPCURL())
+	if err != nil {
+		n.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(func() { cancel(); c.Close(); n.Close() })
+	return &Chain{Node: n, Client: c, Ctx: ctx, t: t}
+}
+
+// Final waits until a submitted transaction is final and accepted.
+func (c *Chain) Final(tx *chain.Tx, err error) *rpc.Transaction {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatalf("submit: %v", err)
+	}
+	got, err := c.Client.WaitFinal(c.Ctx, tx.Hash())
+	if err != nil {
+		c.t.Fatalf("tx %s: %v", tx.Hash(), err)
+	}
+	return got
+}
+
+// Refused waits until a submitted transaction is refused with code (at
+// admission or in its block).
+func (c *Chain) Refused(code string) func(tx *chain.Tx, err error) {
+	return func(tx *chain.Tx, err error) { c.refused(code, tx, err) }
+}
+
+func (c *Chain) refused(code string, tx *chain.Tx, err error) {
+	c.t.Helper()
+	if err == nil {
+		_, err = c.Client.WaitFinal(c.Ctx, tx.Hash())
+	}
+	if !wallet.IsCode(err, code) {
+		c.t.Fatalf("want %s, got %v", code, err)
+	}
+}
+
+// Traffic sends a transfer of 0.01 CNY from carol to dave and back every
+// interval until ctx ends, and returns a function that waits for it to stop.
+func (c *Chain) Traffic(ctx context.Context, interval time.Duration) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		from, to := Carol, Dave
+		for ctx.Err() == nil {
+			if tx, err := c.Client.Transfer(ctx, from, Addr(to), "CNY", "0.01"); err == nil {
+				c.Client.WaitFinal(ctx, tx.Hash())
+			}
+			from, to = to, from
+			select {
+			case <-ctx.Done():
+			case <-time.After(interval):
+			}
+		}
+	}()
+	return wg.Wait
+}
+
+// Workload runs rounds of a fixed mix and waits until all of it is final:
+// each round alice pays bob, bob pays carol, alice holds for bob and bank A
+// confirms the hold (every fourth round first with a wrong amount, which
+// flags the escrow mismatched); the escrows of even rounds are released and
+// bank A confirms the debit, odd ones are refunded by bob (and stay waiting
+// for the refund's feedback); every third round bank A reports a feedback
+// naming no record. It returns the escrow ids.
+func (c *Chain) Workload(rounds int) []common.Hash {
+	c.t.Helper()
+	cl, ctx := c.Client, c.Ctx
+	var ids []common.Hash
+	for i := range rounds {
+		c.Final(cl.Transfer(ctx, Alice, Addr(Bob), "CNY", fmt.Sprintf("%d.%02d", 1+i, i%100)))
+		c.Final(cl.Transfer(ctx, Bob, Addr(Carol), "CNY", "0.50"))
+		hold, err := cl.Hold(ctx, Alice, Addr(Bob), "CNY", "10.00", time.Hour, common.Address{})
+		c.Final(hold, err)
+		id := hold.Hash()
+		ids = append(ids, id)
+		if i%4 == 0 {
+			c.Refused("feedback_mismatch")(cl.Feedback(ctx, BankA, id, "hold_placed", "CNY", "10.01", fmt.Sprintf("A-HOLD-%d-WRONG", i)))
+		}
+		c.Final(cl.Feedback(ctx, BankA, id, "hold_placed", "CNY", "10.00", fmt.Sprintf("A-HOLD-%d", i)))
+		if i%2 == 0 {
+			c.Final(cl.Release(ctx, Alice, id, ""))
+			c.Final(cl.Feedback(ctx, BankA, id, "debit_executed", "CNY", "10.00", fmt.Sprintf("A-DEBIT-%d", i)))
+		} else {
+			c.Final(cl.Refund(ctx, Bob, id))
+		}
+		if i%3 == 0 {
+			stray := crypto.Keccak256Hash([]byte(fmt.Sprintf("no such record %d", i)))
+			c.Refused("feedback_mismatch")(cl.Feedback(ctx, BankA, stray, "hold_placed", "CNY", "1.00", fmt.Sprintf("A-STRAY-%d", i)))
+		}
+	}
+	return ids
+}
