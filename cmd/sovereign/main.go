@@ -29,6 +29,7 @@ func newApp() *cli.App {
 			bankCommand,
 			benchCommand,
 			explorerCommand,
+			indexCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},
 		EnableBashCompletion: true,

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/node"
 	"github.com/sovereign-ledger/sovereign/rpc"
@@ -172,4 +174,43 @@ func (c *Chain) Workload(rounds int) []common.Hash {
 		}
 	}
 	return ids
+}
+
+// Burst sends n transfers of 0.01 CNY from carol to dave, a batch of
+// rpc.MaxBatchTxs at a time without waiting between them (so blocks fill
+// up), and waits for each batch to be final (the pool holds at most 1,000
+// per sender).
+func (c *Chain) Burst(n int) {
+	c.t.Helper()
+	gc, err := gethrpc.DialContext(c.Ctx, c.Node.RPCURL())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer gc.Close()
+	nonce, err := c.Client.NextNonce(c.Ctx, Addr(Carol))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	chainID := c.Node.Ledger().Genesis().ChainID
+	for sent := 0; sent < n; {
+		var raws []hexutil.Bytes
+		var last *chain.Tx
+		for ; sent < n && len(raws) < rpc.MaxBatchTxs; sent++ {
+			tx, err := wallet.SignTx(chainID, nonce, chain.Transfer{To: Addr(Dave), Asset: "CNY", Amount: 1}, Carol)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			raws, last, nonce = append(raws, tx.Bytes()), tx, nonce+1
+		}
+		var res []rpc.SubmitResult
+		if err := gc.CallContext(c.Ctx, &res, "sov_sendRawTransactions", raws); err != nil {
+			c.t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Code != "" {
+				c.t.Fatalf("burst transfer refused: %s %s", r.Code, r.Error)
+			}
+		}
+		c.Final(last, nil)
+	}
 }
