@@ -21,9 +21,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-func connect(t testing.TB) *pgxpool.Pool {
+// connect opens a pool on a fresh database.
+func connect(t testing.TB) *pgxpool.Pool { t.Helper(); return poolFor(t, pgtest.Database(t)) }
+
+func poolFor(t testing.TB, dsn string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), pgtest.Database(t))
+	pool, err := pgxpool.New(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

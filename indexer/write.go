@@ -129,12 +129,13 @@ func writeRows(ctx context.Context, tx pgx.Tx, f *fetched, g *chain.Genesis) err
 	}
 	batch := &pgx.Batch{}
 	queueRecords(batch, f, h, btime)
-	queueSnapshots(batch, f, h)
-	if batch.Len() == 0 {
-		return nil
+	if batch.Len() > 0 {
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("block %d escrows and payouts: %w", h, err)
+		}
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("block %d records and snapshots: %w", h, err)
+	if err := writeSnapshots(ctx, tx, f, h); err != nil {
+		return fmt.Errorf("block %d snapshots: %w", h, err)
 	}
 	return nil
 }
@@ -292,38 +293,63 @@ func queueRecords(b *pgx.Batch, f *fetched, h int64, t time.Time) {
 	}
 }
 
-// queueSnapshots replaces what the node reported of the accounts and
-// records the block touched.
-func queueSnapshots(b *pgx.Batch, f *fetched, h int64) {
+// writeSnapshots replaces what the node reported of the accounts and
+// records the block touched, set by set: one upsert of the accounts, then
+// their balances and locks, and the records' steps, deleted and copied in.
+func writeSnapshots(ctx context.Context, tx pgx.Tx, f *fetched, h int64) error {
+	var addrs, banks, wkeys [][]byte
+	var nonces []int64
+	var balances, locks [][]any
 	for addr, a := range f.accounts {
 		var wkey []byte
 		if a.WithdrawalKey != nil {
 			wkey = a.WithdrawalKey.Bytes()
 		}
-		b.Queue(`INSERT INTO accounts (address, bank, nonce, withdrawal_key, first_height, last_height) VALUES ($1, $2, $3, $4, $5, $5)
-			ON CONFLICT (address) DO UPDATE SET bank = excluded.bank, nonce = excluded.nonce, withdrawal_key = excluded.withdrawal_key, last_height = excluded.last_height`,
-			addr.Bytes(), a.Bank.Bytes(), int64(a.Nonce), wkey, h)
-		b.Queue(`DELETE FROM balances WHERE address = $1`, addr.Bytes())
-		b.Queue(`DELETE FROM locks WHERE address = $1`, addr.Bytes())
+		addrs, banks, wkeys, nonces = append(addrs, addr.Bytes()), append(banks, a.Bank.Bytes()), append(wkeys, wkey), append(nonces, int64(a.Nonce))
 		for _, bal := range a.Balances {
-			b.Queue(`INSERT INTO balances (address, asset, available, held, locked) VALUES ($1, $2, $3, $4, $5)`,
-				addr.Bytes(), bal.Asset, numericU(bal.AvailableUnits), numericU(bal.HeldUnits), numericU(bal.LockedUnits))
+			balances = append(balances, []any{addr.Bytes(), bal.Asset, numericU(bal.AvailableUnits), numericU(bal.HeldUnits), numericU(bal.LockedUnits)})
 		}
 		for _, l := range a.Locks {
-			b.Queue(`INSERT INTO locks (address, asset, unlock_ms, unlock_at, amount) VALUES ($1, $2, $3, $4, $5)`,
-				addr.Bytes(), l.Asset, int64(l.UnlockAt), msTime(l.UnlockAt), numericU(l.AmountUnits))
+			locks = append(locks, []any{addr.Bytes(), l.Asset, int64(l.UnlockAt), msTime(l.UnlockAt), numericU(l.AmountUnits)})
 		}
 	}
+	if len(addrs) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO accounts (address, bank, nonce, withdrawal_key, first_height, last_height)
+			SELECT a, b, n, w, $5, $5 FROM unnest($1::bytea[], $2::bytea[], $3::bigint[], $4::bytea[]) AS u(a, b, n, w)
+			ON CONFLICT (address) DO UPDATE SET bank = excluded.bank, nonce = excluded.nonce, withdrawal_key = excluded.withdrawal_key, last_height = excluded.last_height`,
+			addrs, banks, nonces, wkeys, h); err != nil {
+			return fmt.Errorf("accounts: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM balances WHERE address = ANY($1)`, addrs); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM locks WHERE address = ANY($1)`, addrs); err != nil {
+			return err
+		}
+	}
+	if err := copyRows(ctx, tx, "balances", []string{"address", "asset", "available", "held", "locked"}, balances); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, "locks", []string{"address", "asset", "unlock_ms", "unlock_at", "amount"}, locks); err != nil {
+		return err
+	}
+	var records [][]byte
+	var steps [][]any
 	for id, e := range f.escrows {
-		queueSteps(b, id, "escrow", e.Asset, &e.BankTrack)
+		records, steps = append(records, id.Bytes()), appendSteps(steps, id, "escrow", e.Asset, &e.BankTrack)
 	}
 	for id, p := range f.payouts {
-		queueSteps(b, id, "payout", p.Asset, &p.BankTrack)
+		records, steps = append(records, id.Bytes()), appendSteps(steps, id, "payout", p.Asset, &p.BankTrack)
 	}
+	if len(records) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM record_steps WHERE record = ANY($1)`, records); err != nil {
+			return err
+		}
+	}
+	return copyRows(ctx, tx, "record_steps", []string{"record", "step", "record_kind", "bank", "kind", "asset", "amount", "due", "matched_at", "matched_tx", "ref"}, steps)
 }
 
-func queueSteps(b *pgx.Batch, id common.Hash, kind, asset string, t *rpc.BankTrack) {
-	b.Queue(`DELETE FROM record_steps WHERE record = $1`, id.Bytes())
+func appendSteps(rows [][]any, id common.Hash, kind, asset string, t *rpc.BankTrack) [][]any {
 	for i, s := range t.Steps {
 		var matchedAt any
 		var matchedTx []byte
@@ -331,10 +357,9 @@ func queueSteps(b *pgx.Batch, id common.Hash, kind, asset string, t *rpc.BankTra
 		if s.Matched {
 			matchedAt, matchedTx, ref = msTime(s.MatchedAt), s.MatchedTx.Bytes(), &s.Ref
 		}
-		b.Queue(`INSERT INTO record_steps (record, step, record_kind, bank, kind, asset, amount, due, matched_at, matched_tx, ref)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			id.Bytes(), int32(i), kind, t.Bank.Bytes(), s.Kind, asset, numericU(s.AmountUnits), msTime(s.Due), matchedAt, matchedTx, ref)
+		rows = append(rows, []any{id.Bytes(), int32(i), kind, t.Bank.Bytes(), s.Kind, asset, numericU(s.AmountUnits), msTime(s.Due), matchedAt, matchedTx, ref})
 	}
+	return rows
 }
 
 // copyRows bulk-loads rows with COPY (nothing when there are none).

@@ -84,7 +84,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_record ON events (record) WHERE record IS NOT NULL;
 CREATE INDEX events_kind ON events (kind, height);
-CREATE INDEX events_accounts ON events USING gin (accounts);
 
 -- Bank feedback, matched or not: the feedback events.
 CREATE VIEW feedback AS

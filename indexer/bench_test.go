@@ -1,0 +1,48 @@
+package indexer_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sovereign-ledger/sovereign/bench"
+	"github.com/sovereign-ledger/sovereign/node/nodetest"
+)
+
+// BenchmarkIndex indexes a chain carrying SOV_BENCH_INDEX_TXS transfers
+// (default 20,000) among 1,000 accounts, made by the load generator behind
+// `sovereign bench`, from a node in this process into a fresh PostgreSQL
+// database per iteration, and reports indexed transactions per second.
+func BenchmarkIndex(b *testing.B) {
+	n := 20_000
+	if s := os.Getenv("SOV_BENCH_INDEX_TXS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	c := nodetest.Start(b, b.TempDir(), nil)
+	if _, err := bench.Run(c.Ctx, bench.Config{RPC: []string{c.Node.RPCURL()}, Accounts: 1000, Txs: n, Timeout: 2 * time.Minute}); err != nil {
+		b.Fatal(err)
+	}
+	height := c.Node.Ledger().Head().Height
+	var txs int64
+	var took time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		pool := connect(b)
+		b.StartTimer()
+		start := time.Now()
+		index(b, pool, c.Node.RPCURL(), height)
+		took += time.Since(start)
+		b.StopTimer()
+		var count int64
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM transactions`).Scan(&count); err != nil {
+			b.Fatal(err)
+		}
+		txs += count
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(txs)/took.Seconds(), "tx/s")
+	b.ReportMetric(float64(height), "blocks")
+}
