@@ -136,6 +136,22 @@ func (f *forwarder) serveHTTP(w http.ResponseWriter, r *http.Request, accounts b
 	io.Copy(w, resp.Body)
 }
 
+// warm asks the node for the key's path once, in the background, so that
+// the node's walk of the seeds from genesis (once per node process; see
+// rpc.API.KeyPath) is done before the first visitor's page asks.
+func (f *forwarder) warm() {
+	body := strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"sov_keyPath","params":[64]}`)
+	req, err := http.NewRequest(http.MethodPost, f.upstream.String(), body)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := f.client.Do(req); err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
 var upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096} // same-origin only (the default check)
 
 // serveWS joins the browser's WebSocket to one on the node, passing the

@@ -50,6 +50,7 @@ func Handler(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 	f := &forwarder{upstream: u, client: opts.Client}
+	go f.warm()
 	mux := http.NewServeMux()
 	files := http.FileServerFS(sub)
 	mux.Handle("GET /", noCache(files))

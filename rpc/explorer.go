@@ -43,7 +43,8 @@ type KeyStep struct {
 // oldest first, each with its proposer and the holders who missed their
 // round before it. The holders come from the seeds, which the node
 // recomputes from genesis over the headers' reveals (chain.GenesisSeed,
-// chain.NextSeed) and keeps every seedMarkEvery heights.
+// chain.NextSeed) once per process, keeping a seed every seedMarkEvery
+// heights and the recent steps, so a later call reads only new blocks.
 func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 	n := DefaultKeyPathBlocks
 	if count != nil {
@@ -60,9 +61,23 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 	if st.FinalHeight > uint64(n) {
 		from = st.FinalHeight - uint64(n) + 1
 	}
-	vs := chain.NewValidatorSet(st.Validators)
+	c := api.seeds()
 	out := make([]KeyStep, 0, st.FinalHeight-from+1)
-	err := api.seeds().walk(api.b, from, st.FinalHeight, func(b *chain.Block, cert *chain.Certificate, seed common.Hash) {
+	c.mu.Lock()
+	for h := from; h <= st.FinalHeight; h++ {
+		step, ok := c.steps[h]
+		if !ok {
+			break
+		}
+		out = append(out, step)
+	}
+	c.mu.Unlock()
+	first := from + uint64(len(out))
+	if first > st.FinalHeight {
+		return out, nil
+	}
+	vs := chain.NewValidatorSet(st.Validators)
+	err := c.walk(api.b, first, st.FinalHeight, func(b *chain.Block, cert *chain.Certificate, seed common.Hash) {
 		h := b.Header
 		step := KeyStep{Height: h.Height, Hash: h.Hash(), Time: h.Time, Round: h.Round, Seed: seed, Reveal: h.Reveal, Proposer: h.Proposer,
 			Missed: []common.Address{}, TxCount: len(b.Txs)}
@@ -74,6 +89,9 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 		}
 		if cert != nil {
 			step.Signers = len(cert.Sigs)
+			c.mu.Lock()
+			c.steps[h.Height] = step // final and certified: it never changes
+			c.mu.Unlock()
 		}
 		out = append(out, step)
 	})
@@ -83,28 +101,32 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 	return out, nil
 }
 
-// seedMarkEvery is how often the seed walk keeps a seed, so a later walk
-// starts at most this many blocks before where it is asked to.
+// seedMarkEvery is how often the seed walk keeps a seed for good, so a
+// walk into older blocks starts at most this many blocks before where it
+// is asked to. The seeds of the last 2×MaxKeyPathBlocks heights are kept
+// too, so the usual call (the newest blocks) reads only what it returns.
 const seedMarkEvery = 256
 
-// seedMarks remembers the seed of every seedMarkEvery-th height of one
-// chain. Seeds are a function of the final chain alone, so every API over
-// the same genesis shares one (nodes of one chain in one test process too).
+// seedMarks remembers seeds of one chain by height, and the recent key
+// steps, which never change once their block is certified. Both are a
+// function of the final chain alone, so every API over the same genesis
+// shares one (nodes of one chain in one test process too).
 type seedMarks struct {
 	mu    sync.Mutex
 	marks map[uint64]common.Hash // height → seed of that height
+	steps map[uint64]KeyStep     // recent heights
 }
 
 var seedMarksByGenesis sync.Map // genesis hash → *seedMarks
 
 func (api *API) seeds() *seedMarks {
-	fresh := &seedMarks{marks: map[uint64]common.Hash{1: chain.GenesisSeed(api.g)}}
+	fresh := &seedMarks{marks: map[uint64]common.Hash{1: chain.GenesisSeed(api.g)}, steps: map[uint64]KeyStep{}}
 	m, _ := seedMarksByGenesis.LoadOrStore(api.g.Hash(), fresh)
 	return m.(*seedMarks)
 }
 
 // walk calls fn for each final block from..to with the seed its key holder
-// was drawn from, starting at the nearest kept seed below from.
+// was drawn from, starting at the nearest kept seed at or below from.
 func (m *seedMarks) walk(b Backend, from, to uint64, fn func(*chain.Block, *chain.Certificate, common.Hash)) error {
 	m.mu.Lock()
 	start := uint64(1)
@@ -115,6 +137,7 @@ func (m *seedMarks) walk(b Backend, from, to uint64, fn func(*chain.Block, *chai
 	}
 	seed := m.marks[start]
 	m.mu.Unlock()
+	recent := to - min(to, 2*MaxKeyPathBlocks) // heights above this keep their seeds
 	for h := start; h <= to; h++ {
 		blk, cert, _, err := b.BlockByNumber(h)
 		if err != nil {
@@ -127,12 +150,24 @@ func (m *seedMarks) walk(b Backend, from, to uint64, fn func(*chain.Block, *chai
 			fn(blk, cert, seed)
 		}
 		seed = chain.NextSeed(seed, blk.Header.Reveal)
-		if (h+1)%seedMarkEvery == 0 {
+		if next := h + 1; next%seedMarkEvery == 0 || next > recent {
 			m.mu.Lock()
-			m.marks[h+1] = seed
+			m.marks[next] = seed
 			m.mu.Unlock()
 		}
 	}
+	m.mu.Lock()
+	for h := range m.marks {
+		if h%seedMarkEvery != 0 && h != 1 && h <= recent {
+			delete(m.marks, h)
+		}
+	}
+	for h := range m.steps {
+		if h <= recent {
+			delete(m.steps, h)
+		}
+	}
+	m.mu.Unlock()
 	return nil
 }
 

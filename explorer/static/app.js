@@ -495,8 +495,8 @@ window.addEventListener('hashchange', () => render());
 
 await loadConfig();
 try {
-  const latest = await rpc('sov_getBlockByNumber', 'latest', false);
-  headTime = latest.time;
+  const [last] = await rpc('sov_keyPath', 1); // the newest final block's time: "now" on the chain
+  headTime = last ? last.time : Date.now();
 } catch { headTime = Date.now(); }
 render();
 connect();
