@@ -59,6 +59,11 @@ func write(ctx context.Context, pool *pgxpool.Pool, f *fetched, g *chain.Genesis
 			if tag.RowsAffected() == 0 {
 				return errWritten
 			}
+			for _, a := range g.Assets {
+				if _, err := tx.Exec(ctx, `INSERT INTO assets (symbol, decimals) VALUES ($1, $2)`, a.Symbol, int32(a.Decimals)); err != nil {
+					return err
+				}
+			}
 		} else {
 			var at int64
 			var hash []byte
@@ -280,6 +285,9 @@ func queueRecords(b *pgx.Batch, f *fetched, h int64, t time.Time) {
 		case chain.EventEscrowReleased:
 			b.Queue(`UPDATE escrows SET status = 'released', ended_height = $2, ended_at = $3, released = $4, returned = amount - $4, unlock_at = $5 WHERE id = $1`,
 				e.Record.Bytes(), h, t, numericU(e.Amount), msTime(e.At))
+			b.Queue(`INSERT INTO locks (address, asset, unlock_ms, unlock_at, amount) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (address, asset, unlock_ms) DO UPDATE SET amount = locks.amount + excluded.amount`,
+				e.Accounts[1].Bytes(), e.Asset, int64(e.At), msTime(e.At), numericU(e.Amount))
 		case chain.EventEscrowRefunded, chain.EventEscrowExpired:
 			status := "refunded"
 			if e.Kind == chain.EventEscrowExpired {
@@ -299,7 +307,7 @@ func queueRecords(b *pgx.Batch, f *fetched, h int64, t time.Time) {
 func writeSnapshots(ctx context.Context, tx pgx.Tx, f *fetched, h int64) error {
 	var addrs, banks, wkeys [][]byte
 	var nonces []int64
-	var balances, locks [][]any
+	var balances [][]any
 	for addr, a := range f.accounts {
 		var wkey []byte
 		if a.WithdrawalKey != nil {
@@ -307,10 +315,8 @@ func writeSnapshots(ctx context.Context, tx pgx.Tx, f *fetched, h int64) error {
 		}
 		addrs, banks, wkeys, nonces = append(addrs, addr.Bytes()), append(banks, a.Bank.Bytes()), append(wkeys, wkey), append(nonces, int64(a.Nonce))
 		for _, bal := range a.Balances {
-			balances = append(balances, []any{addr.Bytes(), bal.Asset, numericU(bal.AvailableUnits), numericU(bal.HeldUnits), numericU(bal.LockedUnits)})
-		}
-		for _, l := range a.Locks {
-			locks = append(locks, []any{addr.Bytes(), l.Asset, int64(l.UnlockAt), msTime(l.UnlockAt), numericU(l.AmountUnits)})
+			free := new(big.Int).Add(new(big.Int).SetUint64(bal.AvailableUnits), new(big.Int).SetUint64(bal.LockedUnits))
+			balances = append(balances, []any{addr.Bytes(), bal.Asset, numeric(free), numericU(bal.HeldUnits)})
 		}
 	}
 	if len(addrs) > 0 {
@@ -323,14 +329,8 @@ func writeSnapshots(ctx context.Context, tx pgx.Tx, f *fetched, h int64) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM balances WHERE address = ANY($1)`, addrs); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM locks WHERE address = ANY($1)`, addrs); err != nil {
-			return err
-		}
 	}
-	if err := copyRows(ctx, tx, "balances", []string{"address", "asset", "available", "held", "locked"}, balances); err != nil {
-		return err
-	}
-	if err := copyRows(ctx, tx, "locks", []string{"address", "asset", "unlock_ms", "unlock_at", "amount"}, locks); err != nil {
+	if err := copyRows(ctx, tx, "balances", []string{"address", "asset", "free", "held"}, balances); err != nil {
 		return err
 	}
 	var records [][]byte

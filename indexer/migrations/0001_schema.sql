@@ -14,6 +14,13 @@ CREATE TABLE indexer_cursor (
     block_hash   bytea   NOT NULL
 );
 
+-- The chain's assets, from genesis: amount / 10 ^ decimals is the amount
+-- in the asset's units.
+CREATE TABLE assets (
+    symbol   text    PRIMARY KEY,
+    decimals integer NOT NULL
+);
+
 CREATE TABLE blocks (
     height      bigint      PRIMARY KEY,
     hash        bytea       NOT NULL UNIQUE,
@@ -120,25 +127,39 @@ CREATE TABLE accounts (
     bank           bytea  NOT NULL,
     nonce          bigint NOT NULL,
     withdrawal_key bytea,
-    first_height   bigint NOT NULL,  -- genesis (0) or the block that registered it
+    first_height   bigint NOT NULL,  -- genesis (0) or the block that first touched it
     last_height    bigint NOT NULL   -- the last block that touched it
 );
+-- held, and free = available + locked: neither changes when a lock
+-- matures, so they are exact whenever the node is read.
 CREATE TABLE balances (
-    address   bytea NOT NULL REFERENCES accounts,
-    asset     text  NOT NULL,
-    available numeric(20,0) NOT NULL,
-    held      numeric(20,0) NOT NULL,
-    locked    numeric(20,0) NOT NULL,
+    address bytea NOT NULL REFERENCES accounts,
+    asset   text  NOT NULL,
+    free    numeric(20,0) NOT NULL,
+    held    numeric(20,0) NOT NULL,
     PRIMARY KEY (address, asset)
 );
+
+-- Released escrow funds in their protection period, from the
+-- escrow_released events (releases due in one unlock bucket share a row,
+-- as in the ledger). Rows stay after unlock_at: they are history.
 CREATE TABLE locks (
-    address   bytea  NOT NULL REFERENCES accounts,
+    address   bytea  NOT NULL,
     asset     text   NOT NULL,
     unlock_ms bigint NOT NULL,
     unlock_at timestamptz NOT NULL,
     amount    numeric(20,0) NOT NULL,
     PRIMARY KEY (address, asset, unlock_ms)
 );
+
+-- Balances as the ledger reads them at the last indexed block's time:
+-- locked is what is still in its protection period then.
+CREATE VIEW account_balances AS
+    SELECT b.address, b.asset, b.free - coalesce(l.locked, 0) AS available, b.held, coalesce(l.locked, 0) AS locked
+    FROM balances b
+    LEFT JOIN (SELECT address, asset, sum(amount) AS locked FROM locks
+               WHERE unlock_at > (SELECT hb.time FROM indexer_cursor c JOIN blocks hb ON hb.height = c.height)
+               GROUP BY address, asset) l USING (address, asset);
 
 CREATE TABLE escrows (
     id            bytea PRIMARY KEY,   -- the hold transaction's hash
