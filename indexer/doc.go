@@ -13,6 +13,7 @@
 // indexer on the same database waits for the lock and then finds the block
 // written. So the tables are a function of the chain alone
 // (docs/adr/0018-indexer.md), except the node-reported snapshots (accounts,
-// balances, locks, record_steps), which are the node's values when the
-// block was written and converge to its current values.
+// balances, record_steps), which are the node's values when a block that
+// touched them was written: never older than that block, and the node's
+// current values once the indexer has caught up.
 package indexer
