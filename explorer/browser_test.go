@@ -88,7 +88,6 @@ func withExplorer(cfg *node.Config) { cfg.Explorer = node.ExplorerConfig{Enabled
 // final; it opens an escrow by id and sees its timeline advance, without a
 // reload, when the release becomes final.
 //
-// SOV_UPDATE_SCREENSHOT=1 rewrites docs/explorer.png (the chain page);
 // SOV_SCREENSHOT_DIR keeps every page's screenshot (CI artifacts).
 func TestBrowserFollowsChain(t *testing.T) {
 	c := nodetest.Start(t, t.TempDir(), withExplorer)
@@ -110,9 +109,6 @@ func TestBrowserFollowsChain(t *testing.T) {
 		t.Fatalf("no live update over the WebSocket subscription: %v", err)
 	}
 	screenshot(browser, t, shots, "chain.png")
-	if os.Getenv("SOV_UPDATE_SCREENSHOT") == "1" {
-		screenshot(browser, t, "../docs", "explorer.png")
-	}
 
 	// A transfer, searched while it may still be pending: the page follows it to final.
 	tx, err := c.Client.Transfer(c.Ctx, nodetest.Alice, nodetest.Addr(nodetest.Bob), "CNY", "12.34")
