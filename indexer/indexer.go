@@ -118,7 +118,7 @@ func produce(ctx context.Context, src source, extra []common.Address, next, fina
 		go func() {
 			defer close(p.done)
 			defer func() { <-sem }()
-			p.f, p.err = src.fetch(ctx, p.height, ex)
+			p.f, p.err = fetchRetrying(ctx, src, p.height, ex, opts.Logger)
 		}()
 		select {
 		case queue <- p:
@@ -171,4 +171,23 @@ func genesisAccounts(g *chain.Genesis) []common.Address {
 		out = append(out, v.Address)
 	}
 	return out
+}
+
+// fetchAttempts is how often a block read is tried before the indexer
+// gives up (a second apart: a node restarting is waited for).
+const fetchAttempts = 30
+
+func fetchRetrying(ctx context.Context, src source, h uint64, extra []common.Address, log *slog.Logger) (*fetched, error) {
+	for attempt := 1; ; attempt++ {
+		f, err := src.fetch(ctx, h, extra)
+		if err == nil || ctx.Err() != nil || attempt == fetchAttempts {
+			return f, err
+		}
+		log.Warn("read block failed; retrying", "height", h, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

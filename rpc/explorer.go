@@ -23,6 +23,10 @@ const (
 	MaxHistoryLimit      = 200
 	DefaultHistoryBlocks = 500
 	MaxHistoryBlocks     = 5000
+	// MaxHistoryTxs bounds the transactions one call scans (whole blocks):
+	// each costs a signature recovery, so a call stays well under a second
+	// however full the blocks are.
+	MaxHistoryTxs = 10_000
 )
 
 // KeyStep is one final block on the key's path.
@@ -189,7 +193,8 @@ type History struct {
 }
 
 // AccountHistory scans final blocks downwards from before (or the final
-// block) and returns the events that concern the account — as a party or
+// block), at most blocks of them and MaxHistoryTxs transactions, and
+// returns the events that concern the account — as a party or
 // as the bank concerned — the same events sov_subscribe("accountEvents")
 // delivers. It reads blocks, not an index, so each call is bounded by
 // blocks; the PostgreSQL indexer (docs/INDEXER.md) keeps complete histories.
@@ -215,11 +220,13 @@ func (api *API) AccountHistory(q HistoryQuery) (*History, error) {
 		top = min(top, *q.Before-1)
 	}
 	out := &History{Account: q.Account, Notices: []Notice{}, To: top, From: top + 1}
-	for h := top; h > 0 && int(top-h) < blocks && len(out.Notices) < limit; h-- {
+	scanned := 0
+	for h := top; h > 0 && int(top-h) < blocks && len(out.Notices) < limit && scanned < MaxHistoryTxs; h-- {
 		b, _, receipts, err := api.b.BlockByNumber(h)
 		if err != nil {
 			return nil, internalError("read block", err)
 		}
+		scanned += len(b.Txs)
 		notices := chain.BlockNotices(b, receipts)
 		slices.Reverse(notices)
 		for _, n := range notices {
