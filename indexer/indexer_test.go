@@ -323,3 +323,26 @@ func TestRerunAndConcurrentRunsChangeNothing(t *testing.T) {
 	}
 	sameDump(t, "two indexers at once", want, dump(t, twice))
 }
+
+// TestMigrations applies the schema twice (the second time nothing) and
+// refuses a database whose schema is newer than the binary.
+func TestMigrations(t *testing.T) {
+	pool := connect(t)
+	ctx := context.Background()
+	ms, err := indexer.Migrations()
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("migrations: %v (%d)", err, len(ms))
+	}
+	if applied, err := indexer.Migrate(ctx, pool); err != nil || len(applied) != len(ms) {
+		t.Fatalf("first migrate: %v %v", applied, err)
+	}
+	if applied, err := indexer.Migrate(ctx, pool); err != nil || len(applied) != 0 {
+		t.Fatalf("second migrate: %v %v", applied, err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, 'from the future')`, len(ms)+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.Migrate(ctx, pool); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Fatalf("newer schema: %v", err)
+	}
+}
