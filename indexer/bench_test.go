@@ -21,7 +21,9 @@ func BenchmarkIndex(b *testing.B) {
 		n, _ = strconv.Atoi(s)
 	}
 	c := nodetest.Start(b, b.TempDir(), nil)
-	if _, err := bench.Run(c.Ctx, bench.Config{RPC: []string{c.Node.RPCURL()}, Accounts: 1000, Txs: n, Timeout: 2 * time.Minute}); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // longer than the test chain's own context
+	defer cancel()
+	if _, err := bench.Run(ctx, bench.Config{RPC: []string{c.Node.RPCURL()}, Accounts: 1000, Txs: n, Timeout: 2 * time.Minute}); err != nil {
 		b.Fatal(err)
 	}
 	height := c.Node.Ledger().Head().Height
