@@ -62,6 +62,7 @@ func runDevnet(c *cli.Context) error {
 		Key:             chain.DevKey(chain.DevSeed, "validator", 0),
 		HashChainSecret: chain.DevHashChainSecret(chain.DevSeed, 0),
 		RPCAddr:         c.String(rpcAddrFlag.Name),
+		Explorer:        node.ExplorerConfig{Enabled: true}, // as `sovereign node` (--explorer defaults to on)
 		Logger:          log,
 	})
 	if err != nil {
@@ -73,6 +74,7 @@ func runDevnet(c *cli.Context) error {
 	}
 	printDevnetPaths(layout)
 	fmt.Printf("rpc:         %s\n", nd.RPCURL())
+	fmt.Printf("explorer:    %s\n", nd.ExplorerURL())
 	return waitAndClose(nd)
 }
 
@@ -94,6 +96,7 @@ func runDevnetProcesses(c *cli.Context, layout devnet.Layout, n int) error {
 		LogLevel: c.String(logLevelFlag.Name), Out: os.Stdout}
 	printDevnetPaths(layout)
 	fmt.Printf("rpc:         %s\n", p.RPCURL(0))
+	fmt.Printf("explorer:    %s/explorer/\n", p.RPCURL(0))
 	for i := 0; i < n; i++ {
 		fmt.Printf("validator %d: rpc %s, p2p port %d, log %s.log\n", i, p.RPCURL(i), p.P2PPort+i, layout.NodeDir(i))
 	}
