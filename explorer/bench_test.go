@@ -3,12 +3,10 @@ package explorer_test
 import (
 	"context"
 	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/sovereign-ledger/sovereign/bench"
 	"github.com/sovereign-ledger/sovereign/node/nodetest"
 )
 
@@ -21,18 +19,10 @@ import (
 // It also reports the first sov_keyPath(64) after the load (the node then
 // reads the blocks it had not yet stepped through).
 func BenchmarkFirstPageLoad(b *testing.B) {
-	n := 20_000
-	if s := os.Getenv("SOV_BENCH_EXPLORER_TXS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
 	c := nodetest.Start(b, b.TempDir(), withExplorer)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // longer than the test chain's own context
-	defer cancel()
-	if _, err := bench.Run(ctx, bench.Config{RPC: []string{c.Node.RPCURL()}, Accounts: 1000, Txs: n, Timeout: 10 * time.Minute}); err != nil {
-		b.Fatal(err)
-	}
+	c.Load("SOV_BENCH_EXPLORER_TXS", 20_000)
 	start := time.Now()
-	if _, err := c.Client.KeyPath(ctx, 64); err != nil {
+	if _, err := c.Client.KeyPath(context.Background(), 64); err != nil {
 		b.Fatal(err)
 	}
 	afterLoad := time.Since(start)

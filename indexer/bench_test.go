@@ -2,12 +2,9 @@ package indexer_test
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/sovereign-ledger/sovereign/bench"
 	"github.com/sovereign-ledger/sovereign/node/nodetest"
 )
 
@@ -16,16 +13,8 @@ import (
 // `sovereign bench`, from a node in this process into a fresh PostgreSQL
 // database per iteration, and reports indexed transactions per second.
 func BenchmarkIndex(b *testing.B) {
-	n := 20_000
-	if s := os.Getenv("SOV_BENCH_INDEX_TXS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
 	c := nodetest.Start(b, b.TempDir(), nil)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Hour) // longer than the test chain's own context
-	defer cancel()
-	if _, err := bench.Run(ctx, bench.Config{RPC: []string{c.Node.RPCURL()}, Accounts: 1000, Txs: n, Timeout: 2 * time.Minute}); err != nil {
-		b.Fatal(err)
-	}
+	c.Load("SOV_BENCH_INDEX_TXS", 20_000)
 	height := c.Node.Ledger().Head().Height
 	var txs int64
 	var took time.Duration

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
+	"github.com/sovereign-ledger/sovereign/bench"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/node"
 	"github.com/sovereign-ledger/sovereign/rpc"
@@ -213,4 +216,25 @@ func (c *Chain) Burst(n int) {
 		}
 		c.Final(last, nil)
 	}
+}
+
+// Load carries transfers among 1,000 accounts with the load generator
+// behind `sovereign bench`, as many as the environment variable env says
+// (default def), waits until they are final and returns how many. It has
+// its own hour-long deadline, for big chains.
+func (c *Chain) Load(env string, def int) int {
+	c.t.Helper()
+	n := def
+	if s := os.Getenv(env); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			c.t.Fatalf("%s=%q: %v", env, s, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	if _, err := bench.Run(ctx, bench.Config{RPC: []string{c.Node.RPCURL()}, Accounts: 1000, Txs: n, Timeout: 10 * time.Minute}); err != nil {
+		c.t.Fatalf("load of %d transfers: %v", n, err)
+	}
+	return n
 }
