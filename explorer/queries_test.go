@@ -13,9 +13,21 @@ import (
 // real node: sov_keyPath's seeds are the chain's (walked here from
 // chain.GenesisSeed over the stored blocks), across kept seed marks and
 // windows that start before, at and after them, and each proposer is the
-// holder its seed and round name; sov_accountHistory finds an account's
+// holder its seed and round name, also after another chain from the same
+// genesis was walked in this process; sov_accountHistory finds an account's
 // events newest first and pages back to genesis.
 func TestKeyPathAndHistory(t *testing.T) {
+	// Another chain from the same genesis in this process, walked first:
+	// its seeds and steps must not leak into the chain under test.
+	other := nodetest.Start(t, t.TempDir(), nil)
+	for other.Node.Ledger().Head().Height < 120 {
+		other.Final(other.Client.Transfer(other.Ctx, nodetest.Alice, nodetest.Addr(nodetest.Bob), "CNY", "0.01"))
+	}
+	if _, err := other.Client.KeyPath(other.Ctx, 64); err != nil {
+		t.Fatal(err)
+	}
+	other.Node.Close()
+
 	c := nodetest.Start(t, t.TempDir(), nil)
 	ids := c.Workload(2)
 	for c.Node.Ledger().Head().Height < 600 { // past two kept seeds (every 256 heights)
@@ -25,13 +37,14 @@ func TestKeyPathAndHistory(t *testing.T) {
 	vs := c.Node.Ledger().Validators()
 	store := c.Node.Ledger().Store()
 	seeds := map[uint64]common.Hash{} // the chain's seeds, walked here from genesis as the ledger defines them
+	hashes := map[uint64]common.Hash{}
 	seed := chain.GenesisSeed(nodetest.Genesis())
 	for h := uint64(1); h <= c.Node.Ledger().Head().Height; h++ {
 		b, err := store.BlockByHeight(h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		seeds[h], seed = seed, chain.NextSeed(seed, b.Header.Reveal)
+		seeds[h], seed, hashes[h] = seed, chain.NextSeed(seed, b.Header.Reveal), b.Hash()
 	}
 	for _, count := range []int{1, 64, 512} {
 		path, err := rc.KeyPath(c.Ctx, count)
@@ -42,6 +55,9 @@ func TestKeyPathAndHistory(t *testing.T) {
 			t.Fatalf("sov_keyPath(%d) gave %d blocks", count, len(path))
 		}
 		for _, st := range path {
+			if want, ok := hashes[st.Height]; ok && st.Hash != want {
+				t.Fatalf("count %d, height %d: block %s, the chain's is %s", count, st.Height, st.Hash, want)
+			}
 			if want, ok := seeds[st.Height]; ok && st.Seed != want {
 				t.Fatalf("count %d, height %d: seed %s, the chain's is %s", count, st.Height, st.Seed, want)
 			}

@@ -112,20 +112,23 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 const seedMarkEvery = 256
 
 // seedMarks remembers seeds of one chain by height, and the recent key
-// steps, which never change once their block is certified. Both are a
-// function of the final chain alone, so every API over the same genesis
-// shares one (nodes of one chain in one test process too).
+// steps, which never change once their block is certified. Each API (one
+// per server, so per node) has its own: two chains may share a genesis
+// (tests start many from the devnet's), never a node.
 type seedMarks struct {
 	mu    sync.Mutex
 	marks map[uint64]common.Hash // height → seed of that height
 	steps map[uint64]KeyStep     // recent heights
 }
 
-var seedMarksByGenesis sync.Map // genesis hash → *seedMarks
+var seedMarksByAPI sync.Map // *API → *seedMarks (api.go's API has no field for it)
 
 func (api *API) seeds() *seedMarks {
+	if m, ok := seedMarksByAPI.Load(api); ok {
+		return m.(*seedMarks)
+	}
 	fresh := &seedMarks{marks: map[uint64]common.Hash{1: chain.GenesisSeed(api.g)}, steps: map[uint64]KeyStep{}}
-	m, _ := seedMarksByGenesis.LoadOrStore(api.g.Hash(), fresh)
+	m, _ := seedMarksByAPI.LoadOrStore(api, fresh)
 	return m.(*seedMarks)
 }
 
