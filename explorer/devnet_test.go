@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/sovereign-ledger/sovereign/bench"
+	"github.com/sovereign-ledger/sovereign/wallet"
 )
 
 // TestDevnetScreenshot runs `sovereign devnet` (four validators, each a
@@ -61,6 +62,19 @@ func TestDevnetScreenshot(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	for deadline := time.Now().Add(90 * time.Second); ; { // the nodes start after the devnet prints
+		if cl, err := wallet.Dial(url); err == nil {
+			info, err := cl.ChainInfo(ctx)
+			cl.Close()
+			if err == nil && info.FinalHeight >= 1 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the devnet made no block in 90 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if _, err := bench.Run(ctx, bench.Config{RPC: []string{url}, Accounts: 50, Txs: 3000, Rate: 300, Timeout: 2 * time.Minute}); err != nil {
 		t.Fatalf("traffic: %v", err)
 	}
