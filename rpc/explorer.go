@@ -66,6 +66,8 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 		from = st.FinalHeight - uint64(n) + 1
 	}
 	c := api.seeds()
+	c.walking.Lock() // one walk at a time: a caller arriving during the walk from genesis waits for it, then reads the cache
+	defer c.walking.Unlock()
 	out := make([]KeyStep, 0, st.FinalHeight-from+1)
 	c.mu.Lock()
 	for h := from; h <= st.FinalHeight; h++ {
@@ -116,6 +118,8 @@ const seedMarkEvery = 256
 // per server, so per node) has its own: two chains may share a genesis
 // (tests start many from the devnet's), never a node.
 type seedMarks struct {
+	walking sync.Mutex // held by a KeyPath call from its cache read to the end of its walk
+
 	mu    sync.Mutex
 	marks map[uint64]common.Hash // height → seed of that height
 	steps map[uint64]KeyStep     // recent heights
