@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
 )
 
@@ -50,7 +49,7 @@ func genesisChanges(g *chain.Genesis) ([]Change, error) {
 			st.SetAccount(v.Address, &chain.Account{})
 		}
 	}
-	st.SetSeed(crypto.Keccak256Hash([]byte("sovereign-seed"), g.Hash().Bytes()))
+	st.SetSeed(chain.GenesisSeed(g))
 	return st.Changes()
 }
 

@@ -42,6 +42,8 @@ type Config struct {
 	// MetricsAddr serves /metrics on its own host:port; empty: beside RPC.
 	MetricsAddr string
 
+	Explorer ExplorerConfig // the chain explorer, served beside RPC (explorer.go)
+
 	Webhooks []Webhook // bank back-ends notified of final events (webhooks.go)
 
 	// Network. With no listen address the node runs alone (a single

@@ -44,8 +44,9 @@ type Node struct {
 	rpcLn   net.Listener
 	metLn   net.Listener // MetricsAddr's listener, nil when /metrics is served beside RPC
 
-	final   *FinalSignal
-	backend *Backend // the RPC adapter, also used by the node's own submitters and webhooks
+	final       *FinalSignal
+	backend     *Backend     // the RPC adapter, also used by the node's own submitters and webhooks
+	explorerSrv *http.Server // nil unless the explorer has an address of its own
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -152,9 +153,6 @@ func (n *Node) fail(err error) {
 func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
-	}
-	if n.httpSrv != nil {
-		n.httpSrv.Close()
 	}
 	if n.rpcSrv != nil {
 		n.rpcSrv.Close()

@@ -68,14 +68,17 @@ func rpcAuthOn(mode, addr string) (bool, error) {
 	return false, fmt.Errorf("rpc auth %q: want on, off or empty (on unless bound to loopback)", mode)
 }
 
-// startRPC serves JSON-RPC on RPCAddr through the connection limits, and
-// /metrics beside it or, with MetricsAddr, on its own address. Both stop
-// when ctx ends.
+// startRPC serves JSON-RPC on RPCAddr through the connection limits, the
+// explorer beside it when enabled, and /metrics beside it or, with
+// MetricsAddr, on its own address. All stop when ctx ends.
 func (n *Node) startRPC(ctx context.Context) error {
 	if n.cfg.MetricsAddr != "" {
-		if err := n.serveHTTP(ctx, "metrics", n.cfg.MetricsAddr, n.metrics.handler(), nil); err != nil {
+		ln, err := listen("metrics", n.cfg.MetricsAddr)
+		if err != nil {
 			return err
 		}
+		n.metLn = ln
+		n.serveHTTP(ctx, "metrics", ln, n.metrics.handler())
 	}
 	if n.cfg.RPCAddr == "" {
 		return nil
@@ -90,27 +93,29 @@ func (n *Node) startRPC(ctx context.Context) error {
 	if n.cfg.MetricsAddr == "" {
 		h = n.metrics.withMetrics(h)
 	}
+	if n.rpcLn, err = listen("rpc", n.cfg.RPCAddr); err != nil {
+		return err
+	}
+	if h, err = n.withExplorer(ctx, h); err != nil { // the explorer needs the RPC URL
+		n.rpcLn.Close()
+		return err
+	}
 	n.log.Info("rpc", "access_control", cfg.AuthSecret != nil, "metrics", n.cfg.MetricsAddr)
-	return n.serveHTTP(ctx, "rpc", n.cfg.RPCAddr, h, n.rpcSrv.Listener)
+	n.httpSrv = n.serveHTTP(ctx, "rpc", n.rpcSrv.Listener(n.rpcLn), h)
+	return nil
 }
 
-// serveHTTP listens on addr and serves h until ctx ends; wrap, when given,
-// wraps the listener (the RPC connection limits).
-func (n *Node) serveHTTP(ctx context.Context, what, addr string, h http.Handler, wrap func(net.Listener) net.Listener) error {
+func listen(what, addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("%s listen %s: %w", what, addr, err)
+		return nil, fmt.Errorf("%s listen %s: %w", what, addr, err)
 	}
+	return ln, nil
+}
+
+// serveHTTP serves h on ln until ctx ends.
+func (n *Node) serveHTTP(ctx context.Context, what string, ln net.Listener, h http.Handler) *http.Server {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	switch what {
-	case "rpc":
-		n.rpcLn, n.httpSrv = ln, srv
-	case "metrics":
-		n.metLn = ln
-	}
-	if wrap != nil {
-		ln = wrap(ln)
-	}
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
@@ -123,7 +128,7 @@ func (n *Node) serveHTTP(ctx context.Context, what, addr string, h http.Handler,
 		<-ctx.Done()
 		srv.Close()
 	}()
-	return nil
+	return srv
 }
 
 // handler serves the node's Prometheus series.

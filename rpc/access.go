@@ -111,6 +111,8 @@ var methodAccess = map[string]methodRule{
 	"sov_listEscrows":         {roles: withToken, subject: func(a []any) subject { return escrowListSubject(a[0].(EscrowList)) }},
 	"sov_getPayout":           {roles: withToken, subject: func(a []any) subject { return subject{kind: subjectPayout, id: a[0].(common.Hash)} }},
 	"sov_listPayouts":         {roles: banksOnly, subject: func(a []any) subject { return subject{kind: subjectBank, addr: a[0].(BankRange).Bank} }},
+	"sov_keyPath":             {roles: anyRole}, // headers only: who held the key
+	"sov_accountHistory":      {roles: withToken, subject: func(a []any) subject { return accountSubject(a[0].(HistoryQuery).Account) }},
 	"sov_reconciliation":      {roles: banksOnly, subject: func(a []any) subject { return subject{kind: subjectBank, addr: a[0].(BankRange).Bank} }},
 
 	"sov_subscribe:newFinalBlocks": {roles: anyRole},

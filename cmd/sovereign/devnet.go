@@ -62,8 +62,9 @@ func runDevnet(c *cli.Context) error {
 		Key:             devnet.Key(devnet.Seed, "validator", 0),
 		HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr:         c.String(rpcAddrFlag.Name),
-		RPCAuth:         node.RPCAuthOff,             // the devnet has no access control,
-		RPCLimits:       rpc.Config{RequestRate: -1}, // nor a rate limit: `sovereign bench` runs against it
+		RPCAuth:         node.RPCAuthOff,                    // the devnet has no access control,
+		RPCLimits:       rpc.Config{RequestRate: -1},        // nor a rate limit: `sovereign bench` runs against it
+		Explorer:        node.ExplorerConfig{Enabled: true}, // as `sovereign node` (--explorer defaults to on)
 		Logger:          log,
 	})
 	if err != nil {
@@ -75,6 +76,7 @@ func runDevnet(c *cli.Context) error {
 	}
 	printDevnetPaths(layout)
 	fmt.Printf("rpc:         %s\n", nd.RPCURL())
+	fmt.Printf("explorer:    %s\n", nd.ExplorerURL())
 	return waitAndClose(nd)
 }
 
@@ -96,6 +98,7 @@ func runDevnetProcesses(c *cli.Context, layout devnet.Layout, n int) error {
 		LogLevel: c.String(logLevelFlag.Name), Out: os.Stdout}
 	printDevnetPaths(layout)
 	fmt.Printf("rpc:         %s\n", p.RPCURL(0))
+	fmt.Printf("explorer:    %s/explorer/\n", p.RPCURL(0))
 	for i := 0; i < n; i++ {
 		fmt.Printf("validator %d: rpc %s, p2p port %d, log %s.log\n", i, p.RPCURL(i), p.P2PPort+i, layout.NodeDir(i))
 	}

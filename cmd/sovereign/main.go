@@ -29,6 +29,8 @@ func newApp() *cli.App {
 			bankCommand,
 			benchCommand,
 			rpcCommand,
+			explorerCommand,
+			indexCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},
 		EnableBashCompletion: true,

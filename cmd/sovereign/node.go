@@ -56,6 +56,9 @@ func runNode(c *cli.Context) error {
 	if err := rpcEdgeConfig(c, &cfg); err != nil {
 		return err
 	}
+	if cfg.Explorer, err = explorerConfig(c); err != nil {
+		return err
+	}
 	if path := c.String("key"); path != "" {
 		if cfg.Key, err = readKeyFile(path, c.String("password-file")); err != nil {
 			return err
@@ -85,6 +88,9 @@ func runNode(c *cli.Context) error {
 		return err
 	}
 	fmt.Printf("rpc: %s\n", nd.RPCURL())
+	if u := nd.ExplorerURL(); u != "" {
+		fmt.Printf("explorer: %s\n", u)
+	}
 	if id := nd.PeerID(); id != "" {
 		fmt.Printf("peer id: %s\n", id)
 		for _, a := range nd.P2PAddrs() {
