@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/sovereign-ledger/sovereign/chain"
 )
 
@@ -36,7 +37,12 @@ func (e *DamageError) Error() string {
 func (e *DamageError) Unwrap() []error { return []error{ErrDamaged, e.Err} }
 
 func damaged(err error, format string, args ...any) error {
-	return &DamageError{What: fmt.Sprintf(format, args...), Err: err}
+	what := fmt.Sprintf(format, args...)
+	var inner *DamageError
+	if errors.As(err, &inner) { // name the recovery once
+		return &DamageError{What: what + ": " + inner.What, Err: inner.Err}
+	}
+	return &DamageError{What: what, Err: err}
 }
 
 // IntegrityCheck is what CheckIntegrity verified.
@@ -88,18 +94,16 @@ func (l *Ledger) readEverything() error {
 // checkHeight verifies the block at height h as the child of parent and
 // returns its hash.
 func (l *Ledger) checkHeight(h uint64, parent common.Hash, deep bool) (common.Hash, error) {
-	b, err := l.store.BlockByHeight(h)
+	header, err := l.storedHeader(h, deep)
 	if err != nil {
-		return common.Hash{}, damaged(err, "block %d unreadable or missing", h)
+		return common.Hash{}, err
 	}
-	hash := b.Hash()
+	hash := header.Hash()
 	switch {
-	case b.Height() != h:
-		return common.Hash{}, damaged(nil, "block stored at height %d says height %d", h, b.Height())
-	case b.Header.Parent != parent:
-		return common.Hash{}, damaged(nil, "block %d names parent %s, stored block %d is %s", h, b.Header.Parent, h-1, parent)
-	case TxRoot(b.Txs) != b.Header.TxRoot:
-		return common.Hash{}, damaged(nil, "block %d transactions do not match its header", h)
+	case header.Height != h:
+		return common.Hash{}, damaged(nil, "block stored at height %d says height %d", h, header.Height)
+	case header.Parent != parent:
+		return common.Hash{}, damaged(nil, "block %d names parent %s, stored block %d is %s", h, header.Parent, h-1, parent)
 	}
 	if at, err := l.store.HeightOf(hash); err != nil || at != h {
 		return common.Hash{}, damaged(err, "hash index for block %d (%s) gives height %d", h, hash, at)
@@ -117,6 +121,36 @@ func (l *Ledger) checkHeight(h uint64, parent common.Hash, deep bool) (common.Ha
 		}
 	}
 	return hash, nil
+}
+
+// storedHeader reads the header of the block at height h. The quick check
+// decodes the header alone (goleveldb has checked the whole value against
+// its block checksum on reading it); deep decodes the transactions too and
+// checks them against the header's transactions root.
+func (l *Ledger) storedHeader(h uint64, deep bool) (*chain.Header, error) {
+	raw, err := l.store.get(heightKey(kBlockByHeight, h))
+	if err != nil || raw == nil {
+		return nil, damaged(err, "block %d unreadable or missing", h)
+	}
+	if deep {
+		b, err := chain.DecodeBlock(raw)
+		if err != nil {
+			return nil, damaged(err, "block %d", h)
+		}
+		if TxRoot(b.Txs) != b.Header.TxRoot {
+			return nil, damaged(nil, "block %d transactions do not match its header", h)
+		}
+		return b.Header, nil
+	}
+	rawHeader, err := listElement(raw, 0)
+	header := new(chain.Header)
+	if err == nil {
+		err = rlp.DecodeBytes(rawHeader, header)
+	}
+	if err != nil {
+		return nil, damaged(err, "block %d header", h)
+	}
+	return header, nil
 }
 
 // lastVerified is the highest height h such that blocks 1..h are stored,

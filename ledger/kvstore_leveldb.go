@@ -57,9 +57,22 @@ func classifyLevelError(err error) error {
 		return err
 	}
 	if leveldberrors.IsCorrupted(err) {
-		return damaged(err, "journal, table or manifest corrupted")
+		return damaged(err, "%s corrupted", corruptedPart(err.Error()))
 	}
 	return err
+}
+
+// corruptedPart names the kind of file goleveldb's corruption error names.
+func corruptedPart(msg string) string {
+	switch {
+	case strings.Contains(msg, "MANIFEST-"):
+		return "manifest"
+	case strings.Contains(msg, ".log]"):
+		return "journal"
+	case strings.Contains(msg, ".ldb]"), strings.Contains(msg, "leveldb/table"):
+		return "table"
+	}
+	return "journal, table or manifest"
 }
 
 func (s levelStore) Get(key []byte) ([]byte, error) {

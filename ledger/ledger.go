@@ -93,9 +93,12 @@ func (l *Ledger) loadHead() error {
 	}
 	b, err := l.store.BlockByHeight(h)
 	if err != nil {
-		return fmt.Errorf("read head block: %w", err)
+		return damaged(err, "head block %d unreadable or missing", h)
 	}
-	return l.setHead(b.Header)
+	if err := l.setHead(b.Header); err != nil {
+		return damaged(err, "state trie of head block %d", h)
+	}
+	return nil
 }
 
 // setHead moves the head to a committed header and opens its state trie.

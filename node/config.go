@@ -55,6 +55,11 @@ type Config struct {
 	// observer a key kept in DATADIR/nodekey.
 	NodeKey *ecdsa.PrivateKey
 
+	// DeepCheck makes the start-up integrity check also verify every
+	// certificate's signatures, read every key against its checksum and
+	// re-hash the state (ledger.CheckIntegrity); the quick check runs always.
+	DeepCheck bool
+
 	Tick time.Duration // the consensus core's logical tick
 	Pool txpool.Config
 
@@ -96,5 +101,17 @@ func (c *Config) openStore() (ledger.Store, error) {
 	if c.Store != nil {
 		return c.Store, nil
 	}
-	return ledger.OpenLevelDB(filepath.Join(c.DataDir, "chaindata"))
+	return ledger.OpenLevelDB(c.storeDir())
 }
+
+// storeDir is the goleveldb database's directory (`sovereign db repair` takes
+// the data dir and repairs this).
+func (c *Config) storeDir() string {
+	if c.Store != nil {
+		return "the configured store"
+	}
+	return StoreDir(c.DataDir)
+}
+
+// StoreDir is the chain database's directory in a data dir.
+func StoreDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }

@@ -68,6 +68,9 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	ledger, err := ledger.OpenLedger(kv, cfg.Genesis)
+	if err == nil {
+		err = checkStore(ledger, cfg)
+	}
 	if err != nil {
 		kv.Close()
 		return nil, err

@@ -31,6 +31,7 @@ func newApp() *cli.App {
 			rpcCommand,
 			explorerCommand,
 			indexCommand,
+			dbCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},
 		EnableBashCompletion: true,

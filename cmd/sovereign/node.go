@@ -31,6 +31,7 @@ var nodeCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
 		// Test only (faultnet's clock-skew runs): shifts the node's clock.
 		&cli.DurationFlag{Name: "clock.offset", Hidden: true, Usage: "shift the node's wall clock by this much (tests of clock skew only)"},
+		dbDeepCheckFlag,
 		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
 	}, rpcEdgeFlags...),
 	Action: runNode,
@@ -48,6 +49,7 @@ func runNode(c *cli.Context) error {
 	cfg := node.Config{
 		DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log,
 		P2PListen: c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
+		DeepCheck: c.Bool(dbDeepCheckFlag.Name),
 	}
 	if off := c.Duration("clock.offset"); off != 0 {
 		log.Warn("clock offset set: this node's clock is deliberately wrong (a test of clock skew)", "offset", off)
