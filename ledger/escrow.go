@@ -44,15 +44,6 @@ func debitAvailable(acct *chain.Account, asset string, amount uint64) (chain.Bal
 }
 
 func applyHold(st *State, c txContext, h chain.Hold) error {
-	if h.Amount == 0 {
-		return chain.ErrZeroAmount
-	}
-	if _, ok := st.Asset(h.Asset); !ok {
-		return chain.Reject(chain.ErrUnknownAsset, "%q", h.Asset)
-	}
-	if h.Payee == c.sender {
-		return chain.Reject(chain.ErrSelfTransfer, "payee is the payer")
-	}
 	if !st.hasAccount(h.Payee) {
 		return chain.Reject(chain.ErrUnknownAccount, "payee %s", h.Payee)
 	}

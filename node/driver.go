@@ -347,8 +347,7 @@ func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Blo
 	if err != nil {
 		return nil, fmt.Errorf("build block %d: %w", req.Height, err)
 	}
-	for _, dr := range ex.Dropped {
-		d.n.log.Warn("transaction left out of block", "tx", dr.Tx.Hash(), "err", dr.Err)
+	for _, dr := range ex.Dropped { // the pool logs a summary of these, not a line each
 		d.n.pool.Remove(dr.Tx.Hash(), dr.Err)
 	}
 	return b, nil

@@ -82,7 +82,11 @@ func New(cfg Config) (*Node, error) {
 		kv.Close()
 		return nil, err
 	}
-	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, newLedgerView(ledger))
+	poolCfg := cfg.Pool
+	if poolCfg.Log == nil {
+		poolCfg.Log = n.log // refusals, as rate-limited summaries
+	}
+	n.pool = txpool.New(poolCfg, cfg.Genesis.ChainID, newLedgerView(ledger))
 	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx})
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
@@ -177,9 +181,14 @@ func (n *Node) Pool() *txpool.Pool { return n.pool }
 // working state over the committed store, so each account is read and
 // decoded once per view however often the pool asks. A new view is made
 // after every commit.
-type ledgerView struct{ st *ledger.State }
+type ledgerView struct {
+	st      *ledger.State
+	chainID string
+}
 
-func newLedgerView(l *ledger.Ledger) ledgerView { return ledgerView{l.State()} }
+func newLedgerView(l *ledger.Ledger) ledgerView { return ledgerView{l.State(), l.Genesis().ChainID} }
+
+func (v ledgerView) Check(tx *chain.Tx) error { return ledger.CheckAdmission(v.st, v.chainID, tx) }
 
 // NewPoolView is the pool's view of l's committed state (txpool.New takes it).
 func NewPoolView(l *ledger.Ledger) txpool.StateView { return newLedgerView(l) }
