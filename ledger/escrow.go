@@ -92,6 +92,11 @@ func openEscrow(st *State, id common.Hash) (*chain.Escrow, error) {
 	if e.Status != chain.EscrowOpen {
 		return nil, chain.Reject(chain.ErrEscrowNotOpen, "escrow %s is %s", id, e.Status)
 	}
+	if e.Expiry < st.block.Time {
+		// Past its expiry but not yet voided: the per-block cap carried it
+		// over. It is as good as expired; nothing may release or refund it.
+		return nil, chain.Reject(chain.ErrEscrowNotOpen, "escrow %s expired at %d and awaits voiding", id, e.Expiry)
+	}
 	return e, nil
 }
 
@@ -187,13 +192,16 @@ func endEscrow(st *State, e *chain.Escrow, status chain.EscrowStatus) {
 	e.Status, e.EndedHeight, e.EndedAt = status, st.block.Height, st.block.Time
 }
 
-// expireEscrows voids every open escrow whose expiry the block's time has
+// expireEscrows voids the open escrows whose expiry the block's time has
 // passed (expiry < block time): the held amount returns to the payer. The
 // chain does this itself at the start of the block, before any
-// transaction, so a release or refund in the same block finds it expired.
+// transaction. At most Params.ExpiriesPerBlock are voided per block, the
+// earliest first (expiry, then id: the expiry index's order); the rest are
+// carried over to the next blocks, and until then openEscrow treats them
+// as expired, so a release or refund finds them so either way.
 func expireEscrows(st *State) error {
 	now := st.block.Time
-	for _, id := range st.dueEscrows(now) {
+	for _, id := range st.dueEscrows(now, st.block.Params.ExpiriesPerBlock()) {
 		e, ok := st.Escrow(id)
 		if !ok || e.Status != chain.EscrowOpen {
 			return fmt.Errorf("expiry index names escrow %s, which is not open", id)

@@ -197,12 +197,12 @@ func (s *State) Changes() ([]Change, error) {
 	return out, nil
 }
 
-// dueEscrows lists the committed open escrows whose expiry is before
-// before. Escrows opened in the running block are not listed; they cannot
+// dueEscrows lists the first limit committed open escrows whose expiry is
+// before before, in expiry index order; it reads no further. Escrows opened in the running block are not listed; they cannot
 // be due, since a hold's expiry is after its block's time.
-func (s *State) dueEscrows(before uint64) []common.Hash {
+func (s *State) dueEscrows(before uint64, limit int) []common.Hash {
 	var out []common.Hash
-	if err := s.base.DueEscrows(before, func(id common.Hash) bool { out = append(out, id); return true }); err != nil {
+	if err := s.base.DueEscrows(before, func(id common.Hash) bool { out = append(out, id); return len(out) < limit }); err != nil {
 		s.fail(fmt.Errorf("read expiry index: %w", err))
 		return nil
 	}
