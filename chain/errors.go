@@ -52,6 +52,7 @@ var (
 	ErrEvidenceKnown         = &RejectError{"evidence_known"}
 	ErrNotValidator          = &RejectError{"not_validator"}
 	ErrHashChainPending      = &RejectError{"hash_chain_pending"}
+	ErrDetailsNotEncrypted   = &RejectError{"details_not_encrypted"}
 )
 
 // AllRejectCodes lists every rejection so docs and tests can enumerate them.
@@ -64,6 +65,7 @@ var AllRejectCodes = []*RejectError{
 	ErrEscrowNotFound, ErrEscrowNotOpen, ErrAmountExceedsHold, ErrBadExpiry,
 	ErrBadArbiter, ErrHoldFeedbackRequired, ErrProtectionPeriod,
 	ErrWithdrawalKeyRequired, ErrFeedbackMismatch, ErrBadEvidence, ErrEvidenceKnown, ErrNotValidator, ErrHashChainPending,
+	ErrDetailsNotEncrypted,
 }
 
 // CodeOf returns the rejection code carried by err, or "" when err is nil,

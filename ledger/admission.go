@@ -107,9 +107,7 @@ func precheck(st *State, c txContext, body chain.Body) error {
 		if err := checkAsset(st, b.Asset); err != nil {
 			return err
 		}
-		if len(b.Details) == 0 || len(b.Details) > chain.MaxPayoutDetails {
-			return chain.Reject(chain.ErrMalformed, "payout details must be 1-%d bytes of ciphertext", chain.MaxPayoutDetails)
-		}
+		return chain.CheckPayoutDetails(b.Details)
 	case chain.Feedback:
 		if err := checkBank(st, c.sender); err != nil {
 			return err

@@ -64,7 +64,7 @@ func TestEscrowInvariants(t *testing.T) {
 				body = chain.Refund{Escrow: record(m.open(rt, escrows))}
 				from = m.party(rt, body.(chain.Refund).Escrow, from)
 			case 5:
-				body = chain.Withdraw{Asset: asset, Amount: amount, Details: []byte("acct")}
+				body = chain.Withdraw{Asset: asset, Amount: amount, Details: sealedDetails}
 				if rapid.Bool().Draw(rt, "cosign") {
 					co = rapid.SampledFrom(wkeys).Draw(rt, "co")
 				}
