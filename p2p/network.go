@@ -96,7 +96,13 @@ func New(cfg Config) (*Network, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Network{cfg: cfg, host: h, gater: g, topics: map[Topic]*pubsub.Topic{}, in: make(chan Inbound, 4096), cancel: cancel, log: cfg.Log}
+	var topicNames []string
+	for t := range cfg.Topics {
+		topicNames = append(topicNames, n.topicName(t))
+	}
 	n.ps, err = pubsub.NewGossipSub(ctx, h,
+		pubsub.WithPeerScore(peerScoreParams(topicNames), peerScoreThresholds()),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(n.inspectScores), scoreInspectEvery),
 		pubsub.WithMaxMessageSize(maxGossipBytes),
 		pubsub.WithPeerExchange(false),
 		pubsub.WithFloodPublish(true),
