@@ -222,22 +222,21 @@ func (n *Node) syncLoop(ctx context.Context) {
 		case <-t.C:
 		case <-n.syncWanted:
 		}
-		for _, p := range n.net.Peers() {
-			from := n.ledger.Head().Height + 1
-			blocks, err := n.net.FetchBlocks(ctx, p, from, p2p.MaxSyncBlocks)
-			if err != nil {
-				n.log.Debug("sync", "peer", p, "err", err)
-				continue
-			}
-			if len(blocks) == 0 {
-				continue
-			}
-			select {
-			case n.synced <- blocks:
-			case <-ctx.Done():
-				return
-			}
-			break
+		// The peers are asked in rotation, so catching up is spread over
+		// all of them (p2p.Network.Sync).
+		blocks, p, err := n.net.Sync(ctx, n.ledger.Head().Height+1, p2p.MaxSyncBlocks)
+		if err != nil {
+			n.log.Debug("sync", "err", err)
+			continue
+		}
+		if len(blocks) == 0 {
+			continue
+		}
+		n.log.Debug("synced blocks", "peer", p, "from", blocks[0].Block.Height(), "count", len(blocks))
+		select {
+		case n.synced <- blocks:
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -64,8 +64,10 @@ type Network struct {
 	topics map[Topic]*pubsub.Topic
 	in     chan Inbound
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	log    *slog.Logger
+
+	rotation syncRotation // the order Sync asks peers in
+	wg       sync.WaitGroup
+	log      *slog.Logger
 }
 
 // maxGossipBytes bounds one gossip message (a proposal carries its block).
