@@ -74,8 +74,9 @@ func runDBRepair(c *cli.Context) error {
 		fmt.Fprintln(w, "a corrupted table could not be salvaged and was dropped whole")
 	}
 	if res.NoSafetyRecord {
-		fmt.Fprintln(w, "warning: no consensus safety record was found; a validator must not vote before re-syncing past the height it last voted at")
+		fmt.Fprintln(w, "warning: no consensus safety record survived the damage")
 	}
+	fmt.Fprintln(w, "a validator: start it without --key until it has caught up with its peers, then with its key; the damage may have taken its last votes")
 	fmt.Fprintf(w, "the damaged original is at %s; start the node to re-sync blocks above %d from its peers\n", res.Damaged, res.Kept)
 	return nil
 }
