@@ -28,6 +28,10 @@ type Config struct {
 	// HashChainSecret is the validator's reveal-chain secret (x_L).
 	HashChainSecret common.Hash
 	HashChainLength uint64
+	// DoubleSignCheckHeights is how many heights a validator whose signer
+	// state (DATADIR/signer) is missing or older than the chain watches
+	// without signing (0: consensus's default of 2; negative: no watch).
+	DoubleSignCheckHeights int
 
 	RPCAddr string // host:port; empty disables RPC
 	// RPCLimits are the RPC server's limits and WebSocket origins (zero

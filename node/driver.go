@@ -33,13 +33,15 @@ type driver struct {
 	propose     *consensus.ProposeRequest
 	lastFin     time.Time // when the last block became final here
 	evidence    evidenceSubmitter
+	signer      signerState
+	watchLeft   int // the signer watch's heights left, as last logged
 
 	statusMu sync.RWMutex
 	status   consensus.Status
 }
 
 func newDriver(n *Node) (*driver, error) {
-	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), own: &ownTxs{n: n}}
+	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), own: &ownTxs{n: n}, signer: newSignerState(n.cfg.DataDir)}
 	d.evidence = evidenceSubmitter{n: n, own: d.own, submitted: map[string]bool{}}
 	var signer consensus.Signer
 	if n.self != nil {
@@ -64,6 +66,8 @@ func newDriver(n *Node) (*driver, error) {
 		Signer:     signer,
 		App:        blockValidator{n},
 		Recover:    n.sigs.Recover,
+
+		DoubleSignCheckHeights: n.cfg.DoubleSignCheckHeights,
 	}, start)
 	if err != nil {
 		return nil, fmt.Errorf("start consensus: %w", err)
@@ -73,8 +77,8 @@ func newDriver(n *Node) (*driver, error) {
 	return d, nil
 }
 
-// startState resumes consensus from what the store holds: the next height,
-// its seed, the head's certificate, and the safety record.
+// startState resumes consensus from what the store holds (the next height,
+// its seed, the head's certificate) and from the signer state.
 func (d *driver) startState() (consensus.StartState, error) {
 	head := d.n.ledger.Head()
 	st := consensus.StartState{Height: head.Height + 1, Seed: d.n.ledger.State().Seed()}
@@ -85,19 +89,17 @@ func (d *driver) startState() (consensus.StartState, error) {
 		}
 		st.LastCommit = cert
 	}
-	safety, valid, err := d.n.store.SafetyRecord()
+	if d.n.self == nil {
+		return st, nil // an observer signs nothing
+	}
+	signer, why, err := d.signer.resume(head.Height, d.n.store.SafetyRecord)
 	if err != nil {
-		return st, fmt.Errorf("read safety record: %w", err)
+		return st, err
 	}
-	if safety != nil {
-		if st.Safety, err = consensus.DecodeSafetyRecord(safety); err != nil {
-			return st, fmt.Errorf("decode safety record: %w", err)
-		}
-	}
-	if valid != nil {
-		if st.Valid, err = consensus.DecodeValidValue(valid); err != nil {
-			return st, fmt.Errorf("decode valid value: %w", err)
-		}
+	st.Safety, st.Valid, st.SignerStateLost = signer.Safety, signer.Valid, signer.SignerStateLost
+	if st.SignerStateLost {
+		d.n.log.Warn("lost signer state: this validator signs nothing until it has watched the chain without finding its own signature",
+			"reason", why, "heights", d.n.cfg.DoubleSignCheckHeights)
 	}
 	return st, nil
 }
@@ -206,15 +208,8 @@ func (d *driver) drain() error {
 	for d.m.HasReady() {
 		rd := d.m.Ready()
 		if rd.Safety != nil || rd.Valid != nil {
-			var safety, valid []byte
-			if rd.Safety != nil {
-				safety = rd.Safety.Encode()
-			}
-			if rd.Valid != nil {
-				valid = rd.Valid.Encode()
-			}
-			if err := d.n.store.PutSafetyRecord(safety, valid); err != nil {
-				return fmt.Errorf("persist safety record: %w", err)
+			if err := d.signer.save(rd.Safety, rd.Valid); err != nil {
+				return fmt.Errorf("persist signer state: %w", err)
 			}
 		}
 		for _, c := range rd.Committed {
@@ -365,9 +360,26 @@ func (d *driver) snapshot() {
 			"ticks", s.Ticks-d.heightTicks, "after", time.Since(d.heightStart))
 	}
 	d.n.metrics.round.Set(float64(s.Round))
+	if s.SignerWatch != d.watchLeft {
+		d.logWatch(s)
+	}
 	d.statusMu.Lock()
 	d.status = s
 	d.statusMu.Unlock()
+}
+
+// logWatch reports the lost-signer-state watch as it counts down or starts
+// again (consensus/watch.go).
+func (d *driver) logWatch(s consensus.Status) {
+	switch {
+	case s.SignerWatch == 0:
+		d.n.log.Warn("signer watch over: no signature of this validator found in the watched heights; signing again", "height", s.Height)
+	case s.SignerWatch > d.watchLeft && d.watchLeft > 0, s.OwnSignatureSeen > 0:
+		d.n.log.Warn("signer watch: not signing", "height", s.Height, "heights_left", s.SignerWatch, "own_signature_seen_at", s.OwnSignatureSeen)
+	default:
+		d.n.log.Info("signer watch: not signing", "height", s.Height, "heights_left", s.SignerWatch)
+	}
+	d.watchLeft = s.SignerWatch
 }
 
 func (d *driver) Status() consensus.Status {
