@@ -256,6 +256,7 @@ func (d *driver) commit(c consensus.Commit) error {
 	if err := d.n.backend.CommitFinal(c.Block, c.Cert); err != nil {
 		return err
 	}
+	d.n.setNext()
 	rejected := 0
 	if rs, err := d.n.store.Receipts(c.Block.Height()); err == nil {
 		for _, r := range rs {

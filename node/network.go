@@ -145,6 +145,9 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 		switch {
 		case proposal && msg.Proposal != nil && msg.Proposal.Block != nil && msg.Proposal.Block.Header != nil:
 			signer, err = n.sigs.Recover(msg.Proposal.SignHash(chainID), msg.Proposal.Sig)
+			if err == nil {
+				err = n.checkHolder(msg.Proposal, signer)
+			}
 			n.reusePooled(msg.Proposal.Block)
 		case !proposal && msg.Vote != nil:
 			signer, err = n.sigs.Recover(msg.Vote.SignHash(chainID), msg.Vote.Sig)
@@ -162,6 +165,39 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 		}
 		return msg, nil
 	}
+}
+
+// nextHeight is the height being decided here and its seed, which names
+// the key holder of each of its rounds.
+type nextHeight struct {
+	height uint64
+	seed   common.Hash
+}
+
+// setNext records the height after head as the one being decided.
+func (n *Node) setNext() {
+	n.next.Store(&nextHeight{height: n.ledger.Head().Height + 1, seed: n.ledger.State().Seed()})
+}
+
+// checkHolder lets through only the key holder's proposals for the height
+// being decided, so a validator cannot flood the network with proposals
+// for rounds it does not hold. A proposal for the height after it is let
+// through unchecked (its seed depends on the block not yet final here; the
+// core buffers it and checks it there); any other height is ignored.
+func (n *Node) checkHolder(p *consensus.Proposal, signer common.Address) error {
+	next := n.next.Load()
+	switch {
+	case p.Height < next.height:
+		return fmt.Errorf("%w: proposal for height %d, already decided", p2p.ErrIgnore, p.Height)
+	case p.Height == next.height+1:
+		return nil
+	case p.Height > next.height:
+		return fmt.Errorf("%w: proposal for height %d, deciding %d", p2p.ErrIgnore, p.Height, next.height)
+	}
+	if !consensus.IsRightfulProposer(n.ledger.Validators(), next.seed, p.Round, signer) {
+		return fmt.Errorf("%w: proposal h=%d r=%d signed by %s, not the key holder", consensus.ErrNotHolder, p.Height, p.Round, signer)
+	}
+	return nil
 }
 
 // reusePooled swaps a proposed block's transactions for the pool's copies

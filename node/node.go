@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -35,9 +36,10 @@ type Node struct {
 	metrics    *metrics
 	net        *p2p.Network // nil when the node runs alone
 	sigs       *sigCache
-	outTxs     chan *chain.Tx         // admitted through RPC, to gossip
-	syncWanted chan struct{}          // a hint that this node is behind
-	synced     chan []p2p.SyncedBlock // fetched blocks for the driver
+	next       atomic.Pointer[nextHeight] // the height being decided (network.go)
+	outTxs     chan *chain.Tx             // admitted through RPC, to gossip
+	syncWanted chan struct{}              // a hint that this node is behind
+	synced     chan []p2p.SyncedBlock     // fetched blocks for the driver
 
 	rpcSrv  *rpc.Server
 	httpSrv *http.Server
@@ -79,6 +81,7 @@ func New(cfg Config) (*Node, error) {
 		kv.Close()
 		return nil, err
 	}
+	n.setNext()
 	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, newLedgerView(ledger))
 	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx})
 	n.metrics = newMetrics(n)
