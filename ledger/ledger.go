@@ -26,7 +26,17 @@ type Ledger struct {
 
 	execMu  sync.Mutex
 	results map[common.Hash]*Execution // executions of candidate blocks at head+1
+
+	recover chain.Recoverer // of parent-certificate signatures
 }
+
+// Option adjusts how a Ledger runs.
+type Option func(*Ledger)
+
+// WithRecoverer recovers the signatures of parent certificates with r: a
+// node passes the cache its consensus core already filled while checking
+// the same certificate, so its signatures are recovered once per node.
+func WithRecoverer(r chain.Recoverer) Option { return func(l *Ledger) { l.recover = r } }
 
 // Execution is the outcome of running a block on the head state.
 type Execution struct {
@@ -44,9 +54,12 @@ var ErrGenesisMismatch = errors.New("stored chain has a different genesis")
 
 // OpenLedger opens the chain in store, committing genesis into an empty store
 // and refusing a store whose genesis differs.
-func OpenLedger(kv Store, g *chain.Genesis) (*Ledger, error) {
+func OpenLedger(kv Store, g *chain.Genesis, opts ...Option) (*Ledger, error) {
 	store := &DB{kv: kv}
-	l := &Ledger{store: store, genesis: g, validators: g.ValidatorSet(), results: make(map[common.Hash]*Execution)}
+	l := &Ledger{store: store, genesis: g, validators: g.ValidatorSet(), results: make(map[common.Hash]*Execution), recover: chain.RecoverSigner}
+	for _, o := range opts {
+		o(l)
+	}
 	genesisBlock, changes, nodes, err := buildGenesis(g)
 	if err != nil {
 		return nil, err

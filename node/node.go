@@ -69,14 +69,15 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ledger, err := ledger.OpenLedger(kv, cfg.Genesis)
+	sigs := newSigCache() // shared by gossip checks, the consensus core and the ledger
+	ledger, err := ledger.OpenLedger(kv, cfg.Genesis, ledger.WithRecoverer(sigs.Recover))
 	if err != nil {
 		kv.Close()
 		return nil, err
 	}
 
 	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
-		sigs: newSigCache(), outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
+		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
 	if err := n.loadNodeKey(); err != nil {
 		kv.Close()
 		return nil, err
