@@ -121,8 +121,8 @@ func (n *Node) validateTxBatch(data []byte) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
-		if tx.ChainID() != n.cfg.Genesis.ChainID {
-			return nil, fmt.Errorf("tx %d: %w", i, chain.ErrWrongChain)
+		if err := chain.CheckEnvelope(tx, n.cfg.Genesis.ChainID); err != nil {
+			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
 		if _, err := tx.Signers(); err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
