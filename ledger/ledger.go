@@ -218,17 +218,24 @@ func (l *Ledger) remember(hash common.Hash, ex *Execution) {
 // Commit makes block b final with its certificate: one synced batch, then
 // the head moves.
 func (l *Ledger) Commit(b *chain.Block, cert *chain.Certificate) error {
+	_, err := l.CommitReceipts(b, cert)
+	return err
+}
+
+// CommitReceipts is Commit, returning the block's receipts so that a caller
+// who reports on them need not read them back.
+func (l *Ledger) CommitReceipts(b *chain.Block, cert *chain.Certificate) ([]*chain.Receipt, error) {
 	ex, err := l.Execute(b)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	index := append(ex.expiry, indexBlock(b, ex.Receipts)...)
 	w := blockWrite{block: b, cert: cert, receipts: ex.Receipts, changes: ex.changes, nodes: ex.nodes, index: index}
 	if err := l.store.commit(w); err != nil {
-		return err
+		return nil, err
 	}
 	l.execMu.Lock()
 	clear(l.results)
 	l.execMu.Unlock()
-	return l.setHead(b.Header) // the block just written: no need to read it back
+	return ex.Receipts, l.setHead(b.Header) // the block just written: no need to read it back
 }

@@ -152,13 +152,15 @@ func (b *Backend) WaitFinal(ctx context.Context, h uint64) error {
 // CommitFinal commits a final block with its certificate, brings the pool up
 // to the new state and wakes everyone waiting for finality. The consensus
 // driver calls it for every decided block; node/nodetest for every sealed one.
-func (b *Backend) CommitFinal(blk *chain.Block, cert *chain.Certificate) error {
-	if err := b.Ledger.Commit(blk, cert); err != nil {
-		return fmt.Errorf("commit block %d: %w", blk.Height(), err)
+// It returns the block's receipts.
+func (b *Backend) CommitFinal(blk *chain.Block, cert *chain.Certificate) ([]*chain.Receipt, error) {
+	receipts, err := b.Ledger.CommitReceipts(blk, cert)
+	if err != nil {
+		return nil, fmt.Errorf("commit block %d: %w", blk.Height(), err)
 	}
 	b.Pool.Update(newLedgerView(b.Ledger), blk.Txs)
 	b.Final.Committed()
-	return nil
+	return receipts, nil
 }
 
 // FinalSignal wakes everyone waiting for a new final block.

@@ -253,16 +253,15 @@ func (d *driver) send(msgs []consensus.Message) {
 
 func (d *driver) commit(c consensus.Commit) error {
 	start := time.Now()
-	if err := d.n.backend.CommitFinal(c.Block, c.Cert); err != nil {
+	receipts, err := d.n.backend.CommitFinal(c.Block, c.Cert)
+	if err != nil {
 		return err
 	}
 	d.n.setNext()
 	rejected := 0
-	if rs, err := d.n.store.Receipts(c.Block.Height()); err == nil {
-		for _, r := range rs {
-			if !r.OK() {
-				rejected++
-			}
+	for _, r := range receipts {
+		if !r.OK() {
+			rejected++
 		}
 	}
 	d.n.metrics.committed(len(c.Block.Txs), rejected, time.Since(start), c.Block.Height())

@@ -149,7 +149,7 @@ func (c *Chain) Seal() *chain.Block {
 	for _, d := range ex.Dropped {
 		c.Pool.Remove(d.Tx.Hash(), d.Err)
 	}
-	if err := c.CommitFinal(b, c.certify(b.Hash(), b.Height())); err != nil {
+	if _, err := c.CommitFinal(b, c.certify(b.Hash(), b.Height())); err != nil {
 		panic(err)
 	}
 	return b
