@@ -22,11 +22,12 @@ import (
 // commit final blocks, send messages, then Advance. It is the only goroutine
 // that touches the core.
 type driver struct {
-	n       *Node
-	m       *consensus.Machine
-	chains  *hashChains // nil for observers
-	own     *ownTxs
-	wasIdle bool
+	n        *Node
+	m        *consensus.Machine
+	fin      *Finalizer
+	proposer *proposer // nil for observers
+	rotator  *rotator  // nil for observers
+	wasIdle  bool
 
 	heightStart time.Time // when this node entered the current height
 	heightTicks uint64
@@ -41,21 +42,28 @@ type driver struct {
 }
 
 func newDriver(n *Node) (*driver, error) {
-	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), own: &ownTxs{n: n}, signer: newSignerState(n.cfg.DataDir)}
-	d.evidence = evidenceSubmitter{n: n, own: d.own, submitted: map[string]bool{}}
+	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), signer: newSignerState(n.cfg.DataDir),
+		fin: &Finalizer{Ledger: n.ledger, Pool: n.pool, Final: n.final}}
 	var signer consensus.Signer
+	var own *ownTxs
 	if n.self != nil {
-		signer = keySigner{key: n.cfg.Key, addr: *n.self}
+		self := *n.self
+		signer = keySigner{key: n.cfg.Key, addr: self}
 		chains, err := loadHashChains(filepath.Join(n.cfg.DataDir, "hashchains"), n.cfg.HashChainSecret, n.cfg.HashChainLength)
 		if err != nil {
 			return nil, err
 		}
-		v, _ := n.ledger.Validators().Get(*n.self)
+		v, _ := n.ledger.Validators().Get(self)
 		if chains.byTip[v.RevealTip] == nil {
-			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in genesis", *n.self)
+			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in genesis", self)
 		}
-		d.chains = chains
+		own = &ownTxs{ledger: n.ledger, chainID: n.cfg.Genesis.ChainID, key: n.cfg.Key, self: self,
+			submit: func(tx *chain.Tx) error { return admit(n.ledger, n.pool, n.gossipTx, []*chain.Tx{tx})[0] }}
+		d.proposer = &proposer{ledger: n.ledger, pool: n.pool, chains: chains, self: self, params: n.cfg.Genesis.Params, log: n.log}
+		d.rotator = &rotator{ledger: n.ledger, pool: n.pool, chains: chains, own: own, self: self, length: n.cfg.HashChainLength,
+			revealsLeft: n.metrics.revealsLeft, log: n.log}
 	}
+	d.evidence = evidenceSubmitter{own: own, log: n.log, submitted: map[string]bool{}}
 	start, err := d.startState()
 	if err != nil {
 		return nil, err
@@ -64,7 +72,7 @@ func newDriver(n *Node) (*driver, error) {
 		ChainID:    n.cfg.Genesis.ChainID,
 		Validators: n.ledger.Validators(),
 		Signer:     signer,
-		App:        blockValidator{n},
+		App:        blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock},
 		Recover:    n.sigs.Recover,
 
 		DoubleSignCheckHeights: n.cfg.DoubleSignCheckHeights,
@@ -105,7 +113,7 @@ func (d *driver) startState() (consensus.StartState, error) {
 }
 
 func (d *driver) run(ctx context.Context) error {
-	ticker := time.NewTicker(d.n.cfg.Tick)
+	ticker := d.n.cfg.Clock.NewTicker(d.n.cfg.Tick)
 	defer ticker.Stop()
 	var inbound <-chan p2p.Inbound
 	if d.n.net != nil {
@@ -119,7 +127,7 @@ func (d *driver) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-ticker.Chan():
 			if !d.idle() {
 				d.m.Tick()
 			}
@@ -252,8 +260,8 @@ func (d *driver) send(msgs []consensus.Message) {
 }
 
 func (d *driver) commit(c consensus.Commit) error {
-	start := time.Now()
-	receipts, err := d.n.backend.CommitFinal(c.Block, c.Cert)
+	start := d.n.cfg.Clock.Now()
+	receipts, err := d.fin.Commit(c.Block, c.Cert)
 	if err != nil {
 		return err
 	}
@@ -264,9 +272,9 @@ func (d *driver) commit(c consensus.Commit) error {
 			rejected++
 		}
 	}
-	d.n.metrics.committed(len(c.Block.Txs), rejected, time.Since(start), c.Block.Height())
-	if d.chains != nil {
-		if err := d.rotateHashChain(); err != nil {
+	d.n.metrics.committed(len(c.Block.Txs), rejected, d.n.cfg.Clock.Since(start), c.Block.Height())
+	if d.rotator != nil {
+		if err := d.rotator.rotate(); err != nil {
 			return err
 		}
 	}
@@ -294,7 +302,7 @@ func (d *driver) maybePropose() error {
 		return nil
 	}
 	d.propose = nil
-	b, err := d.build(req, now)
+	b, err := d.proposer.build(req, now)
 	if errors.Is(err, errRevealsSpent) {
 		// This validator can no longer produce blocks; the others can, and
 		// the round moves on to the next holder after the propose timeout.
@@ -316,48 +324,15 @@ func (d *driver) maybePropose() error {
 	return nil
 }
 
-func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Block, error) {
-	l := d.n.ledger
-	head := l.Head()
-	if req.Height != head.Height+1 {
-		return nil, fmt.Errorf("asked to propose height %d on head %d", req.Height, head.Height)
-	}
-	vstate, ok := l.State().Validator(*d.n.self)
-	if !ok {
-		return nil, fmt.Errorf("no reveal state for %s", *d.n.self)
-	}
-	reveal, err := d.chains.reveal(vstate)
-	if err != nil {
-		return nil, fmt.Errorf("next reveal: %w", err)
-	}
-	ts := uint64(now.UnixMilli())
-	if ts <= head.Time {
-		ts = head.Time + 1 // block time strictly increases even if our clock lags
-	}
-	p := d.n.cfg.Genesis.Params
-	txs := d.n.pool.Pending(p.BlockMaxTxs, p.BlockMaxBytes)
-	b, ex, err := l.Build(ledger.BlockTemplate{
-		Round: req.Round, Time: ts, Proposer: *d.n.self, Reveal: reveal, LastCommit: req.LastCommit,
-	}, txs)
-	if err != nil {
-		return nil, fmt.Errorf("build block %d: %w", req.Height, err)
-	}
-	for _, dr := range ex.Dropped {
-		d.n.log.Warn("transaction left out of block", "tx", dr.Tx.Hash(), "err", dr.Err)
-		d.n.pool.Remove(dr.Tx.Hash(), dr.Err)
-	}
-	return b, nil
-}
-
 func (d *driver) snapshot() {
 	s := d.m.Status()
 	prev := d.Status()
 	if s.Height != prev.Height {
-		d.heightStart, d.heightTicks = time.Now(), s.Ticks
+		d.heightStart, d.heightTicks = d.n.cfg.Clock.Now(), s.Ticks
 	}
 	if s.Round != prev.Round && s.Height == prev.Height {
 		d.n.log.Info("round change: the key holder was silent or its block refused", "height", s.Height, "round", s.Round, "holder", s.Holder,
-			"ticks", s.Ticks-d.heightTicks, "after", time.Since(d.heightStart))
+			"ticks", s.Ticks-d.heightTicks, "after", d.n.cfg.Clock.Since(d.heightStart))
 	}
 	d.n.metrics.round.Set(float64(s.Round))
 	if s.SignerWatch != d.watchLeft {
@@ -388,36 +363,6 @@ func (d *driver) Status() consensus.Status {
 	return d.status
 }
 
-// rotateHashChain commits this validator's next hash chain, once a quarter
-// of the current one is left, from its own account; until that transaction
-// is final it is re-sent if the pool dropped it.
-func (d *driver) rotateHashChain() error {
-	v, ok := d.n.ledger.State().Validator(*d.n.self)
-	if !ok {
-		return nil
-	}
-	d.n.metrics.revealsLeft.Set(float64(v.Length) - float64(min(v.Reveals, v.Length)))
-	if !needsNext(v) {
-		d.chains.pending = common.Hash{}
-		return nil
-	}
-	if p := d.chains.pending; p != (common.Hash{}) && d.n.pool.Has(p) {
-		return nil // on its way
-	}
-	next, err := d.chains.generate(d.n.cfg.HashChainLength)
-	if err != nil {
-		return err
-	}
-	hash, err := d.own.send(chain.CommitHashChain{Tip: next.Tip(), Length: next.Length()})
-	if err != nil {
-		d.n.log.Warn("hash-chain commitment refused; will retry", "err", err)
-		return nil
-	}
-	d.chains.pending = hash
-	d.n.log.Info("committed next hash chain", "tip", next.Tip(), "reveals_left", v.Length-min(v.Reveals, v.Length), "tx", hash)
-	return nil
-}
-
 // errRevealsSpent: every reveal of this validator's hash chain is used.
 var errRevealsSpent = errors.New("hash chain spent")
 
@@ -436,10 +381,14 @@ func (s keySigner) Address() common.Address { return s.addr }
 // core caches), and the node checks its timestamp against its own clock
 // (CheckTimely, proposer-based timestamps), which the core asks only of a
 // fresh proposal and never caches.
-type blockValidator struct{ n *Node }
+type blockValidator struct {
+	ledger *ledger.Ledger
+	drift  time.Duration // Params.MaxClockDrift
+	clock  Clock
+}
 
 func (v blockValidator) ValidateBlock(b *chain.Block) error {
-	_, err := v.n.ledger.Execute(b)
+	_, err := v.ledger.Execute(b)
 	return err
 }
 
@@ -448,8 +397,7 @@ func (v blockValidator) ValidateBlock(b *chain.Block) error {
 // proposal may take to arrive in its round. "After the parent" is the
 // ledger's deterministic rule.
 func (v blockValidator) CheckTimely(b *chain.Block) error {
-	drift := v.n.cfg.Genesis.Params.MaxClockDrift.Std()
-	now := v.n.cfg.Clock.Now()
+	drift, now := v.drift, v.clock.Now()
 	t := time.UnixMilli(int64(b.Header.Time))
 	if t.After(now.Add(drift)) {
 		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, drift)

@@ -216,7 +216,7 @@ func (n *Node) reusePooled(b *chain.Block) {
 func (n *Node) broadcastTxs(ctx context.Context) {
 	defer n.wg.Done()
 	var batch [][]byte
-	tick := time.NewTicker(txBatchInterval)
+	tick := n.cfg.Clock.NewTicker(txBatchInterval)
 	defer tick.Stop()
 	flush := func() {
 		if len(batch) == 0 {
@@ -239,7 +239,7 @@ func (n *Node) broadcastTxs(ctx context.Context) {
 			if len(batch) >= txBatchMax {
 				flush()
 			}
-		case <-tick.C:
+		case <-tick.Chan():
 			flush()
 		}
 	}
@@ -249,13 +249,13 @@ func (n *Node) broadcastTxs(ctx context.Context) {
 // told so by a message from the future), and hands them to the driver.
 func (n *Node) syncLoop(ctx context.Context) {
 	defer n.wg.Done()
-	t := time.NewTicker(time.Second)
+	t := n.cfg.Clock.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.Chan():
 		case <-n.syncWanted:
 		}
 		for _, p := range n.net.Peers() {

@@ -7,7 +7,6 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
@@ -53,7 +52,7 @@ func runNode(c *cli.Context) error {
 	}
 	if off := c.Duration("clock.offset"); off != 0 {
 		log.Warn("clock offset set: this node's clock is deliberately wrong (a test of clock skew)", "offset", off)
-		cfg.Clock = offsetClock(off)
+		cfg.Clock = node.NewOffsetClock(off)
 	}
 	if err := rpcEdgeConfig(c, &cfg); err != nil {
 		return err
@@ -101,13 +100,6 @@ func runNode(c *cli.Context) error {
 	}
 	return waitAndClose(nd)
 }
-
-// offsetClock is the system clock shifted by a fixed offset: the hidden
-// --clock.offset flag, by which fault tests run a validator whose clock is
-// ahead or behind.
-type offsetClock time.Duration
-
-func (o offsetClock) Now() time.Time { return time.Now().Add(time.Duration(o)) }
 
 // readKeyFile decrypts a keystore v3 file.
 func readKeyFile(path, passwordFile string) (*ecdsa.PrivateKey, error) {
