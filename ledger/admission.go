@@ -10,8 +10,8 @@ import (
 // committed state), so that a transaction pool refuses with the ledger's
 // own code what a block would drop or reject (docs/adr/0031-admission-is-the-ledger-check.md):
 //
-//   - the envelope (checkEnvelope): chain id, signatures (no more than the
-//     type takes, no signer twice), a registered sender;
+//   - the envelope (checkEnvelope): size, chain id, signatures (no more
+//     than the type takes, no signer twice), a registered sender;
 //   - the rule's precheck (precheck): what the transaction says and what
 //     no transaction can change: amounts, known assets, the sender's
 //     standing as issuer, bank or validator, payout details' form.
@@ -31,18 +31,17 @@ func CheckAdmission(st *State, chainID string, tx *chain.Tx) error {
 }
 
 // checkEnvelope checks what makes a transaction includable at all, nonce
-// aside: an error here means no block may carry it. It returns the
-// transaction's context and the sender's account.
+// aside: an error here means no block may carry it. chain.CheckEnvelope
+// (size, chain id, signature count) first, then the signers: no signer
+// twice, a registered sender. It returns the transaction's context and the
+// sender's account.
 func checkEnvelope(st *State, chainID string, tx *chain.Tx) (txContext, *chain.Account, error) {
-	if tx.ChainID() != chainID {
-		return txContext{}, nil, chain.Reject(chain.ErrWrongChain, "transaction is for chain %q, this is %q", tx.ChainID(), chainID)
+	if err := chain.CheckEnvelope(tx, chainID); err != nil {
+		return txContext{}, nil, err
 	}
 	signers, err := tx.Signers()
 	if err != nil {
 		return txContext{}, nil, err
-	}
-	if n := chain.MaxSigs(tx.Type()); len(signers) > n {
-		return txContext{}, nil, chain.Reject(chain.ErrBadSignature, "%s takes at most %d signatures, has %d", tx.Type(), n, len(signers))
 	}
 	sender := signers[0]
 	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender}

@@ -72,6 +72,8 @@ var roleRows = []roleRow{
 	{"sov_getPayout", func(f fixture) []any { return []any{f.Payout} }, alicesOwn},
 	{"sov_listPayouts", func(f fixture) []any { return []any{map[string]any{"bank": f.Bank}} }, bankOwn},
 	{"sov_reconciliation", func(f fixture) []any { return []any{map[string]any{"bank": f.Bank}} }, bankOwn},
+	{"sov_keyPath", func(fixture) []any { return []any{4} }, everyone},
+	{"sov_accountHistory", func(f fixture) []any { return []any{map[string]any{"account": f.Alice}} }, alicesOwn},
 	{"sov_subscribe:newFinalBlocks", nil, everyone},
 	{"sov_subscribe:accountEvents", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},
 }
