@@ -134,8 +134,8 @@ func (d *driver) run(ctx context.Context) error {
 		case <-poolReady:
 		case in := <-inbound:
 			d.receive(in)
-		case blocks := <-d.n.synced:
-			if err := d.catchup(blocks); err != nil {
+		case batch := <-d.n.synced:
+			if err := d.catchup(batch); err != nil {
 				return err
 			}
 		}
@@ -177,10 +177,7 @@ func (d *driver) receive(in p2p.Inbound) {
 		switch {
 		case err == nil, errors.Is(err, consensus.ErrStale), errors.Is(err, consensus.ErrBufferFull):
 		case errors.Is(err, consensus.ErrFuture):
-			select {
-			case d.n.syncWanted <- struct{}{}:
-			default:
-			}
+			d.wantSync()
 		default:
 			d.n.log.Debug("consensus message refused", "peer", in.From, "err", err)
 		}
@@ -188,14 +185,18 @@ func (d *driver) receive(in p2p.Inbound) {
 }
 
 // catchup feeds synced final blocks, in order, to the core, committing each
-// before the next.
-func (d *driver) catchup(blocks []p2p.SyncedBlock) error {
+// before the next. A block the core refuses (forged, or a short or forged
+// certificate) benches the peer that served it.
+func (d *driver) catchup(batch syncedBatch) error {
+	blocks := batch.blocks
 	for _, sb := range blocks {
 		if sb.Block.Height() != d.n.ledger.Head().Height+1 {
 			continue
 		}
 		if err := d.m.Catchup(consensus.Commit{Block: sb.Block, Cert: sb.Cert}); err != nil {
-			d.n.log.Warn("synced block refused", "height", sb.Block.Height(), "err", err)
+			d.n.log.Warn("synced block refused; asking other peers first", "peer", batch.from, "height", sb.Block.Height(), "err", err)
+			d.n.net.RefuseSynced(batch.from)
+			d.wantSync()
 			return nil
 		}
 		if err := d.drain(); err != nil {
@@ -203,12 +204,17 @@ func (d *driver) catchup(blocks []p2p.SyncedBlock) error {
 		}
 	}
 	if len(blocks) == p2p.MaxSyncBlocks {
-		select {
-		case d.n.syncWanted <- struct{}{}:
-		default:
-		}
+		d.wantSync()
 	}
 	return nil
+}
+
+// wantSync asks the sync loop to fetch blocks now.
+func (d *driver) wantSync() {
+	select {
+	case d.n.syncWanted <- struct{}{}:
+	default:
+	}
 }
 
 // drain carries out Ready batches until the core has nothing more.

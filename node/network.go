@@ -270,11 +270,17 @@ func (n *Node) syncLoop(ctx context.Context) {
 		}
 		n.log.Debug("synced blocks", "peer", p, "from", blocks[0].Block.Height(), "count", len(blocks))
 		select {
-		case n.synced <- blocks:
+		case n.synced <- syncedBatch{blocks: blocks, from: p}:
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// syncedBatch is blocks fetched from one peer.
+type syncedBatch struct {
+	blocks []p2p.SyncedBlock
+	from   peer.ID
 }
 
 // blockSource serves this node's final blocks to syncing peers.

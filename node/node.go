@@ -39,7 +39,7 @@ type Node struct {
 	next       atomic.Pointer[nextHeight] // the height being decided (network.go)
 	outTxs     chan *chain.Tx             // admitted through RPC, to gossip
 	syncWanted chan struct{}              // a hint that this node is behind
-	synced     chan []p2p.SyncedBlock     // fetched blocks for the driver
+	synced     chan syncedBatch           // fetched blocks for the driver
 
 	rpcSrv  *rpc.Server
 	httpSrv *http.Server
@@ -80,7 +80,7 @@ func New(cfg Config) (*Node, error) {
 	}
 
 	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
-		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
+		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
 	if err := n.loadNodeKey(); err != nil {
 		kv.Close()
 		return nil, err

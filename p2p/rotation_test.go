@@ -72,12 +72,39 @@ func TestRotationOrder(t *testing.T) {
 		{[]peer.ID{a, c}, a}, // d was last: wraps around
 		{nil, ""},
 	} {
-		got := r.order(step.peers)
+		got := r.order(step.peers, time.Now())
 		if len(got) != len(step.peers) {
 			t.Fatalf("order(%v) = %v", step.peers, got)
 		}
 		if len(got) > 0 && got[0] != step.first {
 			t.Fatalf("order(%v) starts with %s, want %s", step.peers, got[0], step.first)
 		}
+	}
+}
+
+// TestRotationBenchesRefusedPeers: a peer whose blocks failed verification
+// is asked after every other peer until its bench is over, then takes its
+// turn again; alone, it is still asked.
+func TestRotationBenchesRefusedPeers(t *testing.T) {
+	var r syncRotation
+	a, b, c := peer.ID("a"), peer.ID("b"), peer.ID("c")
+	now := time.Unix(1000, 0)
+	r.bench(a, now)
+	for i := range 6 {
+		got := r.order([]peer.ID{a, b, c}, now.Add(time.Duration(i)*time.Second))
+		if got[0] == a || got[len(got)-1] != a {
+			t.Fatalf("round %d: order %v, want the benched peer last", i, got)
+		}
+	}
+	if got := r.order([]peer.ID{a}, now); len(got) != 1 || got[0] != a {
+		t.Fatalf("a benched peer alone: %v", got)
+	}
+	later := now.Add(SyncBench + time.Second)
+	firsts := map[peer.ID]bool{}
+	for range 3 {
+		firsts[r.order([]peer.ID{a, b, c}, later)[0]] = true
+	}
+	if !firsts[a] {
+		t.Fatalf("after the bench a never went first: %v", firsts)
 	}
 }
