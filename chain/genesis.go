@@ -48,6 +48,9 @@ type Params struct {
 	// RequireHoldFeedback refuses a release until the payer's bank has
 	// confirmed the hold (hold_placed feedback matched).
 	RequireHoldFeedback bool `json:"require_hold_feedback"`
+	// AliasSalt salts the hashes under which aliases are bound
+	// (chain/alias.go); empty: derived from the chain id.
+	AliasSalt hexutil.Bytes `json:"alias_salt,omitempty"`
 }
 
 // GenesisAsset is a tokenized deposit currency and the banks that issue it.
@@ -216,6 +219,7 @@ func (g *Genesis) validateParams(p *problems) {
 	if g.Params.FeedbackDeadline < 0 {
 		fail("params.feedback_deadline", "must not be negative")
 	}
+	validateAliasSalt(p, g.Params.AliasSalt)
 }
 
 // validateBanks returns the member banks' addresses.

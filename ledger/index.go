@@ -107,7 +107,7 @@ func indexBlock(b *chain.Block, receipts []*chain.Receipt) []Change {
 			}
 		}
 	}
-	return out
+	return append(out, indexRequests(b, receipts)...)
 }
 
 // scan iterates keys with prefix in [start, end) (both within the prefix

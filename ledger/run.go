@@ -73,6 +73,9 @@ func (l *Ledger) run(b *chain.Block, building bool) (*Execution, error) {
 	if err := expireEscrows(st); err != nil {
 		return nil, err
 	}
+	if err := expireRequests(st); err != nil {
+		return nil, err
+	}
 	blockEvents := st.takeEvents()
 	recovery := recoverAhead(b.Txs)
 	ex := &Execution{Block: b, parent: parent.Hash(), Receipts: make([]*chain.Receipt, 0, len(b.Txs))}
@@ -113,7 +116,7 @@ func (l *Ledger) run(b *chain.Block, building bool) (*Execution, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex.changes, ex.nodes, ex.expiry = changes, nodes, st.expiryIndex()
+	ex.changes, ex.nodes, ex.expiry = changes, nodes, append(st.expiryIndex(), st.requestExpiryIndex()...)
 	txRoot, rcRoot := TxRoot(kept), ReceiptRoot(ex.Receipts)
 	if building {
 		b.Txs = kept

@@ -17,6 +17,8 @@ type KV interface {
 	// expiry order. It is a secondary index over committed state: the store
 	// keeps it beside the state (index.go), MemKV computes it by scanning.
 	DueEscrows(before uint64, fn func(id common.Hash) bool) error
+	// DueRequests is the same for open payment requests (request.go).
+	DueRequests(before uint64, fn func(id common.Hash) bool) error
 }
 
 // Change is one state write: Value nil means delete.
@@ -188,6 +190,10 @@ func (s *State) Changes() ([]Change, error) {
 	sort.Strings(keys)
 	out := make([]Change, len(keys))
 	for i, k := range keys {
+		if _, gone := s.objects[k].(deleted); gone {
+			out[i] = Change{Key: []byte(k)} // a nil value deletes
+			continue
+		}
 		raw, err := rlp.EncodeToBytes(s.objects[k])
 		if err != nil {
 			return nil, fmt.Errorf("encode state %x: %w", k, err)
