@@ -199,6 +199,9 @@ func (m *escrowModel) block(rt *rapid.T, tx *chain.Tx) *chain.Receipt {
 	if err := expireEscrows(st); err != nil {
 		rt.Fatalf("expire: %v", err)
 	}
+	if err := expireRequests(st); err != nil {
+		rt.Fatalf("expire requests: %v", err)
+	}
 	expired := st.takeEvents()
 	rec, err := ApplyTx(st, "sovereign-test", tx)
 	sender, _ := tx.Sender()
