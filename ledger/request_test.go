@@ -233,3 +233,24 @@ func TestRequestRules(t *testing.T) {
 		}
 	})
 }
+
+func TestRecordByEndToEnd(t *testing.T) {
+	f := newFixture(t, 2, escrowParams)
+	hold := f.tx(f.customers[0], chain.Hold{Payee: addr(f.customers[1]), Asset: "CNY", Amount: 5, Expiry: f.now + 3_600_000})
+	payout := f.tx(f.customers[1], chain.Withdraw{Asset: "CNY", Amount: 7, Details: []byte("x")})
+	f.block(hold, payout)
+	e, p, ok, err := f.ledger.RecordByEndToEnd(chain.EscrowEndToEndID(hold.Hash()))
+	if err != nil || !ok || p != nil || e.ID != hold.Hash() {
+		t.Fatalf("escrow lookup: %v %v %v %v", e, p, ok, err)
+	}
+	e, p, ok, err = f.ledger.RecordByEndToEnd(chain.PayoutEndToEndID(payout.Hash()))
+	if err != nil || !ok || e != nil || p.ID != payout.Hash() {
+		t.Fatalf("payout lookup: %v %v %v %v", e, p, ok, err)
+	}
+	// an escrow's reference does not find a payout, nor an unknown one anything
+	for _, ref := range []string{chain.PayoutEndToEndID(hold.Hash()), chain.EscrowEndToEndID(common.Hash{9})} {
+		if _, _, ok, err := f.ledger.RecordByEndToEnd(ref); ok || err != nil {
+			t.Fatalf("%s found something: %v %v", ref, ok, err)
+		}
+	}
+}
