@@ -15,6 +15,8 @@ import (
 // RequestOptions are a payment request's terms besides payer and amount.
 type RequestOptions struct {
 	Expires time.Duration // from now, in block time
+	// ExpiryAt, when not zero, is the expiry as a block time (ms) instead.
+	ExpiryAt uint64
 	Ref     string        // the merchant's order reference (at most 35 characters)
 	Escrow  bool          // pay into escrow rather than directly
 	Arbiter common.Address
@@ -42,8 +44,10 @@ func (c *Client) Request(ctx context.Context, key *ecdsa.PrivateKey, payer, asse
 	if len(o.Ref) > chain.MaxRequestRef {
 		return nil, fmt.Errorf("order reference %q is longer than %d characters", o.Ref, chain.MaxRequestRef)
 	}
-	if body.Expiry, err = c.expiryIn(ctx, o.Expires); err != nil {
-		return nil, err
+	if body.Expiry = o.ExpiryAt; body.Expiry == 0 {
+		if body.Expiry, err = c.expiryIn(ctx, o.Expires); err != nil {
+			return nil, err
+		}
 	}
 	if o.Escrow {
 		hold := o.HoldFor
