@@ -17,10 +17,10 @@ type RequestOptions struct {
 	Expires time.Duration // from now, in block time
 	// ExpiryAt, when not zero, is the expiry as a block time (ms) instead.
 	ExpiryAt uint64
-	Ref     string        // the merchant's order reference (at most 35 characters)
-	Escrow  bool          // pay into escrow rather than directly
-	Arbiter common.Address
-	HoldFor time.Duration // escrow: how long the hold lasts after the accept
+	Ref      string // the merchant's order reference (at most 35 characters)
+	Escrow   bool   // pay into escrow rather than directly
+	Arbiter  common.Address
+	HoldFor  time.Duration // escrow: how long the hold lasts after the accept
 }
 
 // DefaultHoldFor is how long an escrow paid by accepting a request lasts
