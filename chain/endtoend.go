@@ -54,3 +54,13 @@ func ParseEndToEndID(ref string) (keyPrefix byte, idPrefix []byte, err error) {
 	}
 	return keyPrefix, idPrefix, nil
 }
+
+// FeedbackReversal is a bank's report that it reversed an entry it had
+// booked for the record (camt.054 RvslInd). Nothing on chain expects one:
+// it always flags the record as a mismatch, with reason "reversal".
+const FeedbackReversal FeedbackKind = 6
+
+// ReasonReversal is the mismatch reason of a reversal.
+const ReasonReversal = "reversal"
+
+func init() { feedbackKindNames[FeedbackReversal] = "reversal" }

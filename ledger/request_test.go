@@ -254,3 +254,23 @@ func TestRecordByEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestReversalFlagsRecord: a reversal never matches; it flags the record
+// with reason "reversal" and changes no balance.
+func TestReversalFlagsRecord(t *testing.T) {
+	f := newFixture(t, 2, escrowParams)
+	hold := f.tx(f.customers[0], chain.Hold{Payee: addr(f.customers[1]), Asset: "CNY", Amount: 500, Expiry: f.now + 3_600_000})
+	f.block(hold)
+	before := f.balance(f.customers[0], "CNY")
+	_, ex := f.block(f.tx(f.banks[0], chain.Feedback{Kind: chain.FeedbackReversal, Record: hold.Hash(), Asset: "CNY", Amount: 500, Ref: "RVSL-1"}))
+	if code := ex.Receipts[0].Code; code != "feedback_mismatch" {
+		t.Fatalf("reversal: code %q", code)
+	}
+	e := f.escrow(hold.Hash())
+	if !e.Track.Flagged || len(e.Track.Exceptions) != 1 || e.Track.Exceptions[0].Reason != chain.ReasonReversal || e.Track.Exceptions[0].Ref != "RVSL-1" {
+		t.Fatalf("track %+v", e.Track)
+	}
+	if after := f.balance(f.customers[0], "CNY"); after != before {
+		t.Fatalf("balance %+v → %+v", before, after)
+	}
+}

@@ -116,7 +116,7 @@ func (c *Client) Withdraw(ctx context.Context, key *ecdsa.PrivateKey, asset, amo
 func (c *Client) Feedback(ctx context.Context, key *ecdsa.PrivateKey, record common.Hash, kind, asset, amount, ref string) (*chain.Tx, error) {
 	k, ok := chain.ParseFeedbackKind(kind)
 	if !ok {
-		return nil, fmt.Errorf("feedback kind %q: want hold_placed, hold_released, debit_executed, refund_executed or payout_executed", kind)
+		return nil, fmt.Errorf("feedback kind %q: want hold_placed, hold_released, debit_executed, refund_executed, payout_executed or reversal", kind)
 	}
 	v, err := c.amount(ctx, asset, amount)
 	if err != nil {
