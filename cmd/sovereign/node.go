@@ -33,7 +33,8 @@ var nodeCommand = &cli.Command{
 		&cli.DurationFlag{Name: "clock.offset", Hidden: true, Usage: "shift the node's wall clock by this much (tests of clock skew only)"},
 		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
 	}, rpcEdgeFlags...),
-	Action: runNode,
+	Action:      runNode,
+	Subcommands: nodeWebhookCommands(),
 }
 
 func runNode(c *cli.Context) error {
