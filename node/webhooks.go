@@ -256,21 +256,5 @@ func (ww *webhookWorker) saveCursor(c webhookCursor) error {
 		return err
 	}
 	raw, _ := json.Marshal(c)
-	tmp := ww.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, ww.path)
+	return writeFileDurably(ww.path, raw)
 }

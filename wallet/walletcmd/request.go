@@ -189,27 +189,7 @@ func merchantCancel(c *cli.Context) error {
 }
 
 func requestStatus(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("want exactly one request ID argument, got %d", c.NArg())
-	}
-	id, err := parseHash("request id", c.Args().First())
-	if err != nil {
-		return err
-	}
-	ctx, client, done, err := connect(c)
-	if err != nil {
-		return err
-	}
-	defer done()
-	r, err := client.PaymentRequest(ctx, id)
-	if err != nil {
-		return err
-	}
-	if c.Bool("json") {
-		return printJSON(c, r)
-	}
-	printRequest(c, r)
-	return nil
+	return showByID(c, "request", (*wallet.Client).PaymentRequest, printRequest)
 }
 
 func printRequest(c *cli.Context, r *rpc.Request) {
@@ -266,31 +246,36 @@ func listRequests(c *cli.Context, asPayer bool) error {
 	return nil
 }
 
+// aliasFlagValue is --alias, checked before anything is unlocked or sent.
+func aliasFlagValue(c *cli.Context) (string, error) {
+	if c.String("alias") == "" {
+		return "", errors.New("--alias is required")
+	}
+	_, err := chain.NormalizeAlias(c.String("alias"))
+	return c.String("alias"), err
+}
+
 func bankAliasBind(c *cli.Context) error {
 	account, err := parseAddress("--account", c.String("account"))
 	if err != nil {
 		return err
 	}
-	if c.String("alias") == "" {
-		return errors.New("--alias is required")
-	}
-	if _, err := chain.NormalizeAlias(c.String("alias")); err != nil {
+	alias, err := aliasFlagValue(c)
+	if err != nil {
 		return err
 	}
 	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
-		return s.client.BindAlias(ctx, s.key, account, c.String("alias"))
+		return s.client.BindAlias(ctx, s.key, account, alias)
 	})
 }
 
 func bankAliasUnbind(c *cli.Context) error {
-	if c.String("alias") == "" {
-		return errors.New("--alias is required")
-	}
-	if _, err := chain.NormalizeAlias(c.String("alias")); err != nil {
+	alias, err := aliasFlagValue(c)
+	if err != nil {
 		return err
 	}
 	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
-		return s.client.UnbindAlias(ctx, s.key, c.String("alias"))
+		return s.client.UnbindAlias(ctx, s.key, alias)
 	})
 }
 
