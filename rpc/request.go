@@ -252,3 +252,34 @@ func (s *Server) maySeeRequest(c Claims, id common.Hash) (bool, error) {
 	}
 	return false, nil
 }
+
+// paymentBody renders the bodies of the request and alias transactions.
+func (as assets) paymentBody(b chain.Body) *TxBody {
+	switch b := b.(type) {
+	case chain.PaymentRequest:
+		v := b.Amount
+		out := &TxBody{Asset: b.Asset, Amount: as.format(b.Asset, v), AmountUnits: &v, Expiry: b.Expiry, Ref: b.Ref, Mode: b.Mode.String(), HoldForMs: b.HoldFor}
+		if b.Payer != (common.Address{}) {
+			out.Account = &b.Payer
+		}
+		if b.PayerAlias != (common.Hash{}) {
+			out.Alias = &b.PayerAlias
+		}
+		if b.Arbiter != (common.Address{}) {
+			out.Arbiter = &b.Arbiter
+		}
+		return out
+	case chain.Accept:
+		v := b.Amount
+		return &TxBody{Request: &b.Request, Asset: b.Asset, Amount: as.format(b.Asset, v), AmountUnits: &v}
+	case chain.Decline:
+		return &TxBody{Request: &b.Request, Reason: b.Reason}
+	case chain.CancelRequest:
+		return &TxBody{Request: &b.Request}
+	case chain.BindAlias:
+		return &TxBody{Alias: &b.Alias, Account: &b.Account}
+	case chain.UnbindAlias:
+		return &TxBody{Alias: &b.Alias}
+	}
+	return nil
+}

@@ -98,3 +98,27 @@ func TestRequestFlow(t *testing.T) {
 		t.Fatalf("unknown request: %v", err)
 	}
 }
+
+// TestRequestTxBodies: the request and alias transactions render their
+// bodies in sov_getTransaction.
+func TestRequestTxBodies(t *testing.T) {
+	f := newFixture(t)
+	alice := nodetest.Addr(f.keys.Alice)
+	bind := f.final(t)(f.c.BindAlias(f.ctx, f.keys.Bank, alice, "a@example.com"))
+	head, _ := f.c.BlockByNumber(f.ctx, rpc.Latest, false)
+	req := f.final(t)(f.c.Request(f.ctx, f.keys.Bob, "a@example.com", "CNY", "2.00", RequestOptions{ExpiryAt: head.Time + 60_000, Ref: "R", Escrow: true}))
+	dec := f.final(t)(f.c.Decline(f.ctx, f.keys.Alice, req.Hash(), "AC04"))
+	for _, c := range []struct {
+		tx    *chain.Tx
+		check func(b *rpc.TxBody) bool
+	}{
+		{bind, func(b *rpc.TxBody) bool { return b.Alias != nil && *b.Account == alice }},
+		{req, func(b *rpc.TxBody) bool { return b.Alias != nil && b.Amount == "2.00" && b.Mode == "escrow" && b.HoldForMs > 0 && b.Ref == "R" }},
+		{dec, func(b *rpc.TxBody) bool { return *b.Request == req.Hash() && b.Reason == "AC04" }},
+	} {
+		got, err := f.c.Transaction(f.ctx, c.tx.Hash())
+		if err != nil || got.Body == nil || !c.check(got.Body) {
+			t.Fatalf("%s body %+v (%v)", c.tx.Type(), got.Body, err)
+		}
+	}
+}
