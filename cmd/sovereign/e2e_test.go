@@ -57,10 +57,10 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func startDevnet(t *testing.T, dir string, port int) *devnetProc {
+func startDevnet(t *testing.T, dir string, port int, extra ...string) *devnetProc {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(binary, "devnet", "--dir", dir, "--rpc.addr", addr)
+	cmd := exec.Command(binary, append([]string{"devnet", "--dir", dir, "--rpc.addr", addr}, extra...)...)
 	var out bytes.Buffer
 	cmd.Stderr = &out
 	stdout, err := cmd.StdoutPipe()
