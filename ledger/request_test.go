@@ -196,6 +196,9 @@ func TestRequestRules(t *testing.T) {
 		{name: "cancel expired", from: bob, body: cancel("r5"), code: "request_expired"},
 	}
 	seen := f.runRows(t, rows, ids)
+	if err := f.ledger.CheckConsistency(); err != nil {
+		t.Fatalf("after the requests: %v", err)
+	}
 	for _, code := range []*chain.RejectError{chain.ErrRequestNotFound, chain.ErrRequestNotOpen, chain.ErrRequestExpired, chain.ErrAmountMismatch,
 		chain.ErrNotPayer, chain.ErrAliasNotFound, chain.ErrAliasTaken, chain.ErrBadExpiry, chain.ErrBadArbiter, chain.ErrNotAuthorized, chain.ErrNotBank} {
 		if !seen[code.Code] {

@@ -39,20 +39,44 @@ func (l *Ledger) CheckConsistency() error {
 	return l.checkExpiryIndex()
 }
 
-// checkExpiryIndex verifies that the expiry index lists exactly the open
-// escrows of the flat state: the ledger voids escrows by it.
+// checkExpiryIndex verifies that the expiry indexes list exactly the open
+// escrows and the open payment requests of the flat state: the ledger ends
+// them by these indexes.
 func (l *Ledger) checkExpiryIndex() error {
+	err := l.checkOpenIndex("escrow", chain.PrefixEscrow, kExpiry, func(v []byte) ([]byte, error) {
+		e := new(chain.Escrow)
+		if err := rlp.DecodeBytes(v, e); err != nil || e.Status != chain.EscrowOpen {
+			return nil, err
+		}
+		return expiryIndexKey(e.Expiry, e.ID), nil
+	})
+	if err != nil {
+		return err
+	}
+	return l.checkOpenIndex("request", chain.PrefixRequest, kRequestExpiry, func(v []byte) ([]byte, error) {
+		r := new(chain.Request)
+		if err := rlp.DecodeBytes(v, r); err != nil || r.Status != chain.RequestOpen {
+			return nil, err
+		}
+		return requestExpiryKey(r.Expiry, r.ID), nil
+	})
+}
+
+// checkOpenIndex verifies that the index under indexPrefix holds exactly
+// the keys indexKey gives for the state values under statePrefix (nil: the
+// record is not open, so not indexed).
+func (l *Ledger) checkOpenIndex(what string, statePrefix, indexPrefix byte, indexKey func(v []byte) ([]byte, error)) error {
 	want := map[string]bool{}
 	err := l.store.iteratePrefix(kState, func(k, v []byte) error {
-		if len(k) == 0 || k[0] != chain.PrefixEscrow {
+		if len(k) == 0 || k[0] != statePrefix {
 			return nil
 		}
-		e := new(chain.Escrow)
-		if err := rlp.DecodeBytes(v, e); err != nil {
-			return fmt.Errorf("decode escrow %x: %w", k, err)
+		key, err := indexKey(v)
+		if err != nil {
+			return fmt.Errorf("decode %s %x: %w", what, k, err)
 		}
-		if e.Status == chain.EscrowOpen {
-			want[string(expiryIndexKey(e.Expiry, e.ID))] = true
+		if key != nil {
+			want[string(key)] = true
 		}
 		return nil
 	})
@@ -60,15 +84,15 @@ func (l *Ledger) checkExpiryIndex() error {
 		return err
 	}
 	n := 0
-	err = l.store.iteratePrefix(kExpiry, func(k, _ []byte) error {
-		if !want[string(append([]byte{kExpiry}, k...))] {
-			return fmt.Errorf("expiry index lists %x, which is no open escrow", k)
+	err = l.store.iteratePrefix(indexPrefix, func(k, _ []byte) error {
+		if !want[string(append([]byte{indexPrefix}, k...))] {
+			return fmt.Errorf("%s expiry index lists %x, which is no open %s", what, k, what)
 		}
 		n++
 		return nil
 	})
 	if err == nil && n != len(want) {
-		err = fmt.Errorf("expiry index lists %d escrows, state has %d open", n, len(want))
+		err = fmt.Errorf("%s expiry index lists %d, state has %d open", what, n, len(want))
 	}
 	return err
 }
