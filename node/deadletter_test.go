@@ -46,17 +46,7 @@ func TestWebhookDeadLetters(t *testing.T) {
 	defer hook.Close()
 	hooks := []Webhook{{URL: hook.URL, Secret: secret, MaxAttempts: 3, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}}
 	dir := t.TempDir()
-	g := devnet.DefaultGenesis(1)
-	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
-	n, err := New(Config{DataDir: dir, Genesis: g, Key: devnet.Key(devnet.Seed, "validator", 0),
-		HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0), RPCAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
+	n := startWebhookNode(t, dir, hooks)
 	defer n.Close()
 	c, err := wallet.Dial(n.RPCURL())
 	if err != nil {
@@ -125,4 +115,22 @@ func TestWebhookDeadLetters(t *testing.T) {
 	if res, _ := ReplayDeadLetters(ctx, dir, hooks, []string{"9.9.9"}); len(res) != 1 || res[0].OK {
 		t.Fatalf("replay of an unknown id: %+v", res)
 	}
+}
+
+// startWebhookNode starts a devnet validator on dir (an empty block every
+// 100 ms) that delivers to hooks.
+func startWebhookNode(t *testing.T, dir string, hooks []Webhook) *Node {
+	t.Helper()
+	g := devnet.DefaultGenesis(1)
+	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
+	n, err := New(Config{DataDir: dir, Genesis: g, Key: devnet.Key(devnet.Seed, "validator", 0),
+		HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0), RPCAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

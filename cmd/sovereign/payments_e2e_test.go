@@ -17,14 +17,7 @@ import (
 func TestPaymentsWalkthrough(t *testing.T) {
 	dir := t.TempDir()
 	dn := startDevnet(t, dir, freePort(t), "--validators", "1")
-	var accounts []demoAccount
-	raw, err := os.ReadFile(filepath.Join(dir, "accounts.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &accounts); err != nil {
-		t.Fatal(err)
-	}
+	accounts, raw := readAccounts(t, dir)
 	var alice, bob string
 	for _, a := range accounts {
 		switch a.Name {
