@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"os"
 	"strings"
@@ -159,5 +160,30 @@ func benchImport(b *testing.B, file []byte, matches map[string]rpc.RecordMatch, 
 	}
 	if _, err := SignFeedbacks("bench", 0, key, bodies); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkFindBankRecords10k: the import's lookup of 10,000 end-to-end
+// ids through the node's RPC (sov_findBankRecords over the in-memory store:
+// one flat-state prefix scan per id).
+func BenchmarkFindBankRecords10k(b *testing.B) {
+	c, keys := nodetest.New()
+	client, err := Dial(c.Serve(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	refs := make([]string, 10_000)
+	for i := range refs {
+		refs[i] = chain.EscrowEndToEndID(common.BigToHash(common.Big1.Lsh(common.Big1, uint(i%200)+8)))
+	}
+	q := rpc.EndToEndQuery{Bank: nodetest.Addr(keys.Bank), Refs: refs}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		got, err := client.FindBankRecords(ctx, q)
+		if err != nil || len(got) != len(refs) {
+			b.Fatalf("%d answers, %v", len(got), err)
+		}
 	}
 }
