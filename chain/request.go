@@ -155,11 +155,13 @@ type Request struct {
 
 	CreatedHeight uint64
 	CreatedAt     uint64
-	EndedHeight   uint64      // 0 while open
-	EndedAt       uint64      // block time it ended
-	Payment       common.Hash // the accept transaction: the transfer, or the escrow's id
-	Escrow        common.Hash // the escrow paid into (escrow mode), zero otherwise
-	Reason        string      // decline reason
+	EndedHeight   uint64 // 0 while open
+	EndedAt       uint64 // block time it ended
+	// Trailing and optional: an open request (the common state) encodes
+	// without them.
+	Payment common.Hash `rlp:"optional"` // the accept transaction: the transfer, or the escrow's id
+	Escrow  common.Hash `rlp:"optional"` // the escrow paid into (escrow mode), zero otherwise
+	Reason  string      `rlp:"optional"` // decline reason
 }
 
 // RequestKey is the state key of a request.
