@@ -16,27 +16,26 @@ func (e *RejectError) Error() string { return e.Code }
 
 // Rejection codes. Callers tell them apart with errors.Is.
 var (
-	ErrMalformed          = &RejectError{"malformed"}
-	ErrBadSignature       = &RejectError{"bad_signature"}
-	ErrWrongChain         = &RejectError{"wrong_chain"}
-	ErrBadNonce           = &RejectError{"bad_nonce"}
-	ErrNonceTooHigh       = &RejectError{"nonce_too_high"}
-	ErrUnknownType        = &RejectError{"unknown_type"}
-	ErrInsufficientFunds  = &RejectError{"insufficient_funds"}
-	ErrUnknownAsset       = &RejectError{"unknown_asset"}
-	ErrUnknownAccount     = &RejectError{"unknown_account"}
-	ErrAccountExists      = &RejectError{"account_exists"}
-	ErrNotAuthorized      = &RejectError{"not_authorized"}
-	ErrNotIssuer          = &RejectError{"not_issuer"}
-	ErrNotBank            = &RejectError{"not_bank"}
-	ErrZeroAmount         = &RejectError{"zero_amount"}
-	ErrOverflow           = &RejectError{"overflow"}
-	ErrSelfTransfer       = &RejectError{"self_transfer"}
-	ErrTooLarge           = &RejectError{"too_large"}
-	ErrAlreadyKnown       = &RejectError{"already_known"}
-	ErrPoolFull           = &RejectError{"pool_full"}
-	ErrSenderLimit        = &RejectError{"sender_limit"}
-	ErrUnderpricedReplace = &RejectError{"replacement_not_allowed"}
+	ErrMalformed         = &RejectError{"malformed"}
+	ErrBadSignature      = &RejectError{"bad_signature"}
+	ErrWrongChain        = &RejectError{"wrong_chain"}
+	ErrBadNonce          = &RejectError{"bad_nonce"}
+	ErrNonceTooHigh      = &RejectError{"nonce_too_high"}
+	ErrUnknownType       = &RejectError{"unknown_type"}
+	ErrInsufficientFunds = &RejectError{"insufficient_funds"}
+	ErrUnknownAsset      = &RejectError{"unknown_asset"}
+	ErrUnknownAccount    = &RejectError{"unknown_account"}
+	ErrAccountExists     = &RejectError{"account_exists"}
+	ErrNotAuthorized     = &RejectError{"not_authorized"}
+	ErrNotIssuer         = &RejectError{"not_issuer"}
+	ErrNotBank           = &RejectError{"not_bank"}
+	ErrZeroAmount        = &RejectError{"zero_amount"}
+	ErrOverflow          = &RejectError{"overflow"}
+	ErrSelfTransfer      = &RejectError{"self_transfer"}
+	ErrTooLarge          = &RejectError{"too_large"}
+	ErrAlreadyKnown      = &RejectError{"already_known"}
+	ErrPoolFull          = &RejectError{"pool_full"}
+	ErrSenderLimit       = &RejectError{"sender_limit"}
 
 	// Escrow, withdrawal and bank feedback (docs/ESCROW.md).
 	ErrEscrowNotFound        = &RejectError{"escrow_not_found"}
@@ -60,7 +59,7 @@ var AllRejectCodes = []*RejectError{
 	ErrUnknownType, ErrInsufficientFunds, ErrUnknownAsset, ErrUnknownAccount,
 	ErrAccountExists, ErrNotAuthorized, ErrNotIssuer, ErrNotBank, ErrZeroAmount,
 	ErrOverflow, ErrSelfTransfer, ErrTooLarge, ErrAlreadyKnown, ErrPoolFull,
-	ErrSenderLimit, ErrUnderpricedReplace,
+	ErrSenderLimit,
 	ErrEscrowNotFound, ErrEscrowNotOpen, ErrAmountExceedsHold, ErrBadExpiry,
 	ErrBadArbiter, ErrHoldFeedbackRequired, ErrProtectionPeriod,
 	ErrWithdrawalKeyRequired, ErrFeedbackMismatch, ErrBadEvidence, ErrEvidenceKnown, ErrNotValidator, ErrHashChainPending,

@@ -15,15 +15,12 @@ import (
 // means the transaction cannot be in a block at all; a ledger rejection is
 // not an error but a receipt carrying the code, with the nonce spent.
 func ApplyTx(st *State, chainID string, tx *chain.Tx) (*chain.Receipt, error) {
-	if tx.ChainID() != chainID {
-		return nil, chain.Reject(chain.ErrWrongChain, "transaction is for chain %q, this is %q", tx.ChainID(), chainID)
+	if err := chain.CheckEnvelope(tx, chainID); err != nil {
+		return nil, err
 	}
 	signers, err := tx.Signers()
 	if err != nil {
 		return nil, err
-	}
-	if n := chain.MaxSigs(tx.Type()); len(signers) > n {
-		return nil, chain.Reject(chain.ErrBadSignature, "%s takes at most %d signatures, has %d", tx.Type(), n, len(signers))
 	}
 	sender := signers[0]
 	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender}

@@ -45,7 +45,7 @@ func (l *Ledger) checkHeader(parent *chain.Header, h *chain.Header, st *State) e
 	if lc == nil || lc.Height != parent.Height || lc.BlockHash != h.Parent {
 		return badBlock("missing or misplaced certificate for the parent")
 	}
-	if err := lc.Verify(l.genesis.ChainID, l.validators); err != nil {
+	if err := lc.VerifyWith(l.genesis.ChainID, l.validators, l.recover); err != nil {
 		return badBlock("parent certificate: %v", err)
 	}
 	return nil

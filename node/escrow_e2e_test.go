@@ -89,10 +89,11 @@ func TestEscrowSeedFlow(t *testing.T) {
 	wkey := devnet.Key(devnet.Seed, "withdrawal", 0)
 	g := devnet.DefaultGenesis(1)
 	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
-	g.Params.ProtectionPeriod = chain.Duration(3 * time.Second)
-	g.Params.FeedbackDeadline = chain.Duration(2 * time.Second)
+	g.Params.ProtectionPeriod = chain.Duration(time.Hour)
+	g.Params.FeedbackDeadline = chain.Duration(30 * time.Minute)
+	clock := NewOffsetClock(0) // moved past the protection period and the feedback deadline: no test waits an hour
 	n, err := New(Config{
-		DataDir: t.TempDir(), Genesis: g,
+		DataDir: t.TempDir(), Genesis: g, Clock: clock,
 		Key: devnet.Key(devnet.Seed, "validator", 0), HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr:  "127.0.0.1:0",
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -187,16 +188,23 @@ func TestEscrowSeedFlow(t *testing.T) {
 	refused("withdrawal_key_required")(c.Withdraw(ctx, bob, "CNY", "1.00", []byte("x"), nil))
 	// the pool refuses it at admission with the ledger's own code
 	refused("protection_period")(c.Withdraw(ctx, bob, "CNY", all, []byte("x"), wkey))
-	for {
-		head, err := c.BlockByNumber(ctx, rpc.Latest, false)
-		if err != nil {
-			t.Fatal(err)
+	// passTime moves the node's clock forward to ms (Unix milliseconds)
+	// and waits for a block stamped at least then.
+	passTime := func(ms uint64) {
+		t.Helper()
+		clock.Advance(time.UnixMilli(int64(ms)).Sub(clock.Now()) + time.Millisecond)
+		for {
+			head, err := c.BlockByNumber(ctx, rpc.Latest, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head.Time >= ms {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if head.Time >= *e.UnlockAt {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	passTime(*e.UnlockAt)
 	const details = "IBAN CN12 3456 7890 1234 Bob"
 	wd := final(c.Withdraw(ctx, bob, "CNY", all, []byte(details), wkey))
 	if bal, _ := c.Account(ctx, addrOf(bob), "CNY"); bal.Balances[0].AvailableUnits != 0 || bal.Balances[0].LockedUnits != 0 {
@@ -230,7 +238,7 @@ func TestEscrowSeedFlow(t *testing.T) {
 	// an overdue one: dave's hold, never reported by bank B
 	dh, err := c.Hold(ctx, dave, addrOf(carol), "CNY", "3.00", time.Hour, common.Address{})
 	final(dh, err)
-	time.Sleep(2500 * time.Millisecond) // past the feedback deadline, in block time
+	passTime(uint64(clock.Now().Add(g.Params.FeedbackDeadline.Std() + time.Second).UnixMilli())) // past the feedback deadline, in block time
 	recA, err := c.Reconciliation(ctx, rpc.BankRange{Bank: addrOf(bankA)})
 	if err != nil {
 		t.Fatal(err)

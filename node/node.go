@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -35,9 +36,10 @@ type Node struct {
 	metrics    *metrics
 	net        *p2p.Network // nil when the node runs alone
 	sigs       *sigCache
-	outTxs     chan *chain.Tx         // admitted through RPC, to gossip
-	syncWanted chan struct{}          // a hint that this node is behind
-	synced     chan []p2p.SyncedBlock // fetched blocks for the driver
+	next       atomic.Pointer[nextHeight] // the height being decided (network.go)
+	outTxs     chan *chain.Tx             // admitted through RPC, to gossip
+	syncWanted chan struct{}              // a hint that this node is behind
+	synced     chan []p2p.SyncedBlock     // fetched blocks for the driver
 
 	rpcSrv  *rpc.Server
 	httpSrv *http.Server
@@ -67,18 +69,20 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ledger, err := ledger.OpenLedger(kv, cfg.Genesis)
+	sigs := newSigCache() // shared by gossip checks, the consensus core and the ledger
+	ledger, err := ledger.OpenLedger(kv, cfg.Genesis, ledger.WithRecoverer(sigs.Recover))
 	if err != nil {
 		kv.Close()
 		return nil, err
 	}
 
 	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
-		sigs: newSigCache(), outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
+		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
 	if err := n.loadNodeKey(); err != nil {
 		kv.Close()
 		return nil, err
 	}
+	n.setNext()
 	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, newLedgerView(ledger))
 	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx})
 	n.metrics = newMetrics(n)

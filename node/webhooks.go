@@ -147,13 +147,13 @@ func (ww *webhookWorker) run(ctx context.Context) error {
 		cur = webhookCursor{Height: ww.n.ledger.Head().Height, Position: 1 << 30}
 	}
 	for height := cur.Height; ; height++ {
-		if err := ww.n.backend.WaitFinal(ctx, height); err != nil {
+		if err := waitFinal(ctx, ww.n.final, ww.n.ledger, height); err != nil {
 			return err
 		}
 		if height == 0 {
 			continue
 		}
-		b, _, receipts, err := ww.n.backend.BlockByNumber(height)
+		b, _, receipts, err := finalBlock(ww.n.ledger, height)
 		if err != nil {
 			return fmt.Errorf("read block %d: %w", height, err)
 		}

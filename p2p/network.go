@@ -31,9 +31,14 @@ const (
 )
 
 // Validator checks one gossip message before it is delivered or relayed and
-// returns its decoded value. An error drops the message (and counts against
-// the peer that sent it).
+// returns its decoded value. An error drops the message and counts against
+// the peer that sent it, unless it wraps ErrIgnore.
 type Validator func(data []byte) (any, error)
+
+// ErrIgnore marks a message dropped without blame: well formed and honestly
+// signed, but not worth delivering or relaying (a proposal for a height
+// already decided here, or too far ahead to check).
+var ErrIgnore = errors.New("ignored")
 
 // Inbound is a validated message from a peer.
 type Inbound struct {
@@ -137,7 +142,10 @@ func (n *Network) join(ctx context.Context, t Topic, validate Validator) error {
 			return pubsub.ValidationAccept
 		}
 		v, err := validate(msg.Data)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrIgnore):
+			return pubsub.ValidationIgnore
+		case err != nil:
 			n.log.Debug("dropped gossip message", "topic", t, "from", from, "err", err)
 			return pubsub.ValidationReject
 		}

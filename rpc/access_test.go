@@ -78,6 +78,8 @@ var roleRows = []roleRow{
 	{"sov_listRequests", func(f fixture) []any { return []any{map[string]any{}} }, adminOnly},
 	{"sov_resolveAlias", func(fixture) []any { return []any{"+8613800138000"} }, signers},
 	{"sov_findBankRecords", func(f fixture) []any { return []any{map[string]any{"bank": f.Bank, "refs": []string{"SE00"}}} }, bankOwn},
+	{"sov_keyPath", func(fixture) []any { return []any{4} }, everyone},
+	{"sov_accountHistory", func(f fixture) []any { return []any{map[string]any{"account": f.Alice}} }, alicesOwn},
 	{"sov_subscribe:newFinalBlocks", nil, everyone},
 	{"sov_subscribe:accountEvents", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},
 }

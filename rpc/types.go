@@ -256,7 +256,7 @@ func (as assets) body(b chain.Body) *TxBody {
 // tx renders a transaction; lookup supplies status and placement.
 func (as assets) tx(hash common.Hash, l TxLookup) Transaction {
 	out := Transaction{Hash: hash, Status: l.Status, Code: l.Code}
-	if l.Receipt != nil || l.Status == "included" || l.Status == "final" {
+	if l.Receipt != nil || l.Status == "final" {
 		h, i := l.Height, l.Index
 		out.Height, out.Index = &h, &i
 	}

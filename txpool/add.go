@@ -110,16 +110,7 @@ func (p *Pool) verify(tx *chain.Tx, v *verified) {
 		return
 	}
 	v.size = tx.Size()
-	if v.size > chain.MaxTxBytes {
-		v.err = fmt.Errorf("transaction is %d bytes, limit %d: %w", v.size, chain.MaxTxBytes, chain.ErrTooLarge)
-		return
-	}
-	if id := tx.ChainID(); id != p.chainID {
-		v.err = fmt.Errorf("chain id %q, want %q: %w", id, p.chainID, chain.ErrWrongChain)
-		return
-	}
-	if n := len(tx.Sigs()); n > chain.MaxTxSigs {
-		v.err = fmt.Errorf("%d signatures, limit %d: %w", n, chain.MaxTxSigs, chain.ErrMalformed)
+	if v.err = chain.CheckEnvelope(tx, p.chainID); v.err != nil {
 		return
 	}
 	p.sem <- struct{}{}
