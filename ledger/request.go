@@ -3,10 +3,8 @@ package ledger
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/sovereign-ledger/sovereign/chain"
 )
 
@@ -217,65 +215,6 @@ func expireRequests(st *State) error {
 		st.emit(requestEvent(r, chain.EventRequestExpired, payerBank(st, r)))
 	}
 	return st.Err()
-}
-
-func requestExpiryKey(expiry uint64, id common.Hash) []byte {
-	k := make([]byte, 0, 1+8+common.HashLength)
-	k = append(k, kRequestExpiry)
-	k = binary.BigEndian.AppendUint64(k, expiry)
-	return append(k, id[:]...)
-}
-
-// DueRequests implements KV over the committed request expiry index.
-func (k stateKV) DueRequests(before uint64, fn func(id common.Hash) bool) error {
-	return k.s.scan([]byte{kRequestExpiry}, binary.BigEndian.AppendUint64([]byte{kRequestExpiry}, before), false, func(key, _ []byte) bool {
-		return fn(common.BytesToHash(key[9:]))
-	})
-}
-
-// DueRequests implements KV by decoding every request (tests only).
-func (m MemKV) DueRequests(before uint64, fn func(id common.Hash) bool) error {
-	var due []*chain.Request
-	for k, v := range m {
-		if k[0] != chain.PrefixRequest {
-			continue
-		}
-		r := new(chain.Request)
-		if err := rlp.DecodeBytes(v, r); err != nil {
-			return err
-		}
-		if r.Status == chain.RequestOpen && r.Expiry < before {
-			due = append(due, r)
-		}
-	}
-	sort.Slice(due, func(i, j int) bool {
-		return string(requestExpiryKey(due[i].Expiry, due[i].ID)) < string(requestExpiryKey(due[j].Expiry, due[j].ID))
-	})
-	for _, r := range due {
-		if !fn(r.ID) {
-			break
-		}
-	}
-	return nil
-}
-
-// requestExpiryIndex lists the request expiry index entries the block's
-// writes add (requests written open) and remove (written ended).
-func (s *State) requestExpiryIndex() []Change {
-	var out []Change
-	for k := range s.dirty {
-		r, ok := s.objects[k].(*chain.Request)
-		if k[0] != chain.PrefixRequest || !ok {
-			continue
-		}
-		c := Change{Key: requestExpiryKey(r.Expiry, r.ID)}
-		if r.Status == chain.RequestOpen {
-			c.Value = []byte{}
-		}
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return string(out[i].Key) < string(out[j].Key) })
-	return out
 }
 
 func requestAccountKey(role byte, a common.Address, height uint64, id common.Hash) []byte {

@@ -136,7 +136,9 @@ func TestRequestRules(t *testing.T) {
 		{name: "request to self", from: alice, body: req(nil), code: "self_transfer"},
 		{name: "request to unknown payer", from: bob, body: req(func(r *chain.PaymentRequest) { r.Payer = addr(stranger) }), code: "unknown_account"},
 		{name: "request expiring at block time", from: bob, body: req(func(r *chain.PaymentRequest) { r.Expiry = now() }), code: "bad_expiry"},
-		{name: "request expiring too late", from: bob, body: req(func(r *chain.PaymentRequest) { r.Expiry = now() + uint64((chain.MaxRequestLifetime + time.Second).Milliseconds()) }), code: "bad_expiry"},
+		{name: "request expiring too late", from: bob, body: req(func(r *chain.PaymentRequest) {
+			r.Expiry = now() + uint64((chain.MaxRequestLifetime + time.Second).Milliseconds())
+		}), code: "bad_expiry"},
 		{name: "request reference too long", from: bob, body: req(func(r *chain.PaymentRequest) { r.Ref = "0123456789012345678901234567890123456" }), code: "malformed"},
 		{name: "direct request with arbiter", from: bob, body: req(func(r *chain.PaymentRequest) { r.Arbiter = addr(carol) }), code: "malformed"},
 		{name: "unknown mode", from: bob, body: req(func(r *chain.PaymentRequest) { r.Mode = 9 }), code: "malformed"},

@@ -116,7 +116,7 @@ func (l *Ledger) run(b *chain.Block, building bool) (*Execution, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex.changes, ex.nodes, ex.expiry = changes, nodes, append(st.expiryIndex(), st.requestExpiryIndex()...)
+	ex.changes, ex.nodes, ex.expiry = changes, nodes, st.expiryIndexes()
 	txRoot, rcRoot := TxRoot(kept), ReceiptRoot(ex.Receipts)
 	if building {
 		b.Txs = kept

@@ -221,32 +221,6 @@ type MemKV map[string][]byte
 
 func (m MemKV) Get(key []byte) ([]byte, error) { return m[string(key)], nil }
 
-// DueEscrows implements KV by decoding every escrow (tests only).
-func (m MemKV) DueEscrows(before uint64, fn func(id common.Hash) bool) error {
-	var due []*chain.Escrow
-	for k, v := range m {
-		if k[0] != chain.PrefixEscrow {
-			continue
-		}
-		e := new(chain.Escrow)
-		if err := rlp.DecodeBytes(v, e); err != nil {
-			return err
-		}
-		if e.Status == chain.EscrowOpen && e.Expiry < before {
-			due = append(due, e)
-		}
-	}
-	sort.Slice(due, func(i, j int) bool {
-		return string(expiryIndexKey(due[i].Expiry, due[i].ID)) < string(expiryIndexKey(due[j].Expiry, due[j].ID))
-	})
-	for _, e := range due {
-		if !fn(e.ID) {
-			break
-		}
-	}
-	return nil
-}
-
 // Apply writes changes into m.
 func (m MemKV) Apply(cs []Change) {
 	for _, c := range cs {

@@ -3,9 +3,7 @@ package ledger
 import (
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
-	"github.com/sovereign-ledger/sovereign/chain"
 )
 
 // CheckConsistency verifies that what the store holds agrees with itself:
@@ -39,44 +37,30 @@ func (l *Ledger) CheckConsistency() error {
 	return l.checkExpiryIndex()
 }
 
-// checkExpiryIndex verifies that the expiry indexes list exactly the open
-// escrows and the open payment requests of the flat state: the ledger ends
-// them by these indexes.
+// checkExpiryIndex verifies that each expiry index lists exactly the open
+// records of its kind in the flat state (escrows, payment requests): the
+// ledger ends them by these indexes.
 func (l *Ledger) checkExpiryIndex() error {
-	err := l.checkOpenIndex("escrow", chain.PrefixEscrow, kExpiry, func(v []byte) ([]byte, error) {
-		e := new(chain.Escrow)
-		if err := rlp.DecodeBytes(v, e); err != nil || e.Status != chain.EscrowOpen {
-			return nil, err
+	for _, x := range expiringKinds {
+		if err := l.checkOpenIndex(x); err != nil {
+			return err
 		}
-		return expiryIndexKey(e.Expiry, e.ID), nil
-	})
-	if err != nil {
-		return err
 	}
-	return l.checkOpenIndex("request", chain.PrefixRequest, kRequestExpiry, func(v []byte) ([]byte, error) {
-		r := new(chain.Request)
-		if err := rlp.DecodeBytes(v, r); err != nil || r.Status != chain.RequestOpen {
-			return nil, err
-		}
-		return requestExpiryKey(r.Expiry, r.ID), nil
-	})
+	return nil
 }
 
-// checkOpenIndex verifies that the index under indexPrefix holds exactly
-// the keys indexKey gives for the state values under statePrefix (nil: the
-// record is not open, so not indexed).
-func (l *Ledger) checkOpenIndex(what string, statePrefix, indexPrefix byte, indexKey func(v []byte) ([]byte, error)) error {
+func (l *Ledger) checkOpenIndex(x expiring) error {
 	want := map[string]bool{}
-	err := l.store.iteratePrefix(kState, func(k, v []byte) error {
-		if len(k) == 0 || k[0] != statePrefix {
+	err := l.store.iteratePrefix(kState, func(k, raw []byte) error {
+		if len(k) == 0 || k[0] != x.statePrefix {
 			return nil
 		}
-		key, err := indexKey(v)
+		v, err := x.decode(raw)
 		if err != nil {
-			return fmt.Errorf("decode %s %x: %w", what, k, err)
+			return fmt.Errorf("decode %s %x: %w", x.what, k, err)
 		}
-		if key != nil {
-			want[string(key)] = true
+		if expiry, id, open, _ := x.decoded(v); open {
+			want[string(x.indexKey(expiry, id))] = true
 		}
 		return nil
 	})
@@ -84,15 +68,15 @@ func (l *Ledger) checkOpenIndex(what string, statePrefix, indexPrefix byte, inde
 		return err
 	}
 	n := 0
-	err = l.store.iteratePrefix(indexPrefix, func(k, _ []byte) error {
-		if !want[string(append([]byte{indexPrefix}, k...))] {
-			return fmt.Errorf("%s expiry index lists %x, which is no open %s", what, k, what)
+	err = l.store.iteratePrefix(x.indexPrefix, func(k, _ []byte) error {
+		if !want[string(append([]byte{x.indexPrefix}, k...))] {
+			return fmt.Errorf("%s expiry index lists %x, which is no open %s", x.what, k, x.what)
 		}
 		n++
 		return nil
 	})
 	if err == nil && n != len(want) {
-		err = fmt.Errorf("%s expiry index lists %d, state has %d open", what, n, len(want))
+		err = fmt.Errorf("%s expiry index lists %d, state has %d open", x.what, n, len(want))
 	}
 	return err
 }

@@ -113,7 +113,9 @@ func TestRequestTxBodies(t *testing.T) {
 		check func(b *rpc.TxBody) bool
 	}{
 		{bind, func(b *rpc.TxBody) bool { return b.Alias != nil && *b.Account == alice }},
-		{req, func(b *rpc.TxBody) bool { return b.Alias != nil && b.Amount == "2.00" && b.Mode == "escrow" && b.HoldForMs > 0 && b.Ref == "R" }},
+		{req, func(b *rpc.TxBody) bool {
+			return b.Alias != nil && b.Amount == "2.00" && b.Mode == "escrow" && b.HoldForMs > 0 && b.Ref == "R"
+		}},
 		{dec, func(b *rpc.TxBody) bool { return *b.Request == req.Hash() && b.Reason == "AC04" }},
 	} {
 		got, err := f.c.Transaction(f.ctx, c.tx.Hash())
