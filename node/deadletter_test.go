@@ -134,3 +134,21 @@ func startWebhookNode(t *testing.T, dir string, hooks []Webhook) *Node {
 	}
 	return n
 }
+
+// TestRetryScheduleLastsHours: by default an undeliverable event is retried
+// for hours, backing off from 30 s to an hour, before it is dead-lettered.
+func TestRetryScheduleLastsHours(t *testing.T) {
+	d := Webhook{}.withDefaults().retryDelays()
+	var total time.Duration
+	for _, x := range d {
+		total += x
+	}
+	if len(d) != DefaultMaxAttempts-1 || d[0] != 30*time.Second || d[len(d)-1] != time.Hour || total < 6*time.Hour || total > 12*time.Hour {
+		t.Fatalf("%d delays %v, %s in all; want 30s doubling to 1h over 6-12 hours", len(d), d, total)
+	}
+	for i := 1; i < len(d); i++ {
+		if d[i] < d[i-1] {
+			t.Fatalf("delays shrink: %v", d)
+		}
+	}
+}

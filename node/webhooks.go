@@ -24,7 +24,7 @@ import (
 // concerning its accounts as a signed JSON POST.
 //
 // Delivery is at least once: an event is retried with exponential backoff
-// for hours (MaxAttempts, 30s doubling to 1h by default: about ten hours)
+// for hours (MaxAttempts, 30s doubling to 1h by default: about nine hours)
 // until the endpoint answers 2xx; after the last attempt it waits in the
 // dead-letter queue (deadletter.go), where an operator can replay it, and
 // delivery moves on. Every attempt is signed afresh over a timestamp and the
@@ -47,7 +47,7 @@ type Webhook struct {
 	MaxBackoff time.Duration `json:"-"`
 }
 
-// Retry defaults: 30s doubling to an hour, 16 attempts, about ten hours in
+// Retry defaults: 30s doubling to an hour, 16 attempts, about nine hours in
 // all before an event is dead-lettered.
 const (
 	DefaultMinBackoff  = 30 * time.Second
@@ -119,15 +119,7 @@ func (n *Node) startWebhooks(ctx context.Context) {
 		sum := sha256.Sum256([]byte(w.URL))
 		ww := &webhookWorker{n: n, w: w, path: filepath.Join(n.cfg.DataDir, "webhooks", hex.EncodeToString(sum[:8])+".json"),
 			client: &http.Client{Timeout: 10 * time.Second}}
-		if ww.w.MinBackoff <= 0 {
-			ww.w.MinBackoff = DefaultMinBackoff
-		}
-		if ww.w.MaxBackoff <= 0 {
-			ww.w.MaxBackoff = DefaultMaxBackoff
-		}
-		if ww.w.MaxAttempts <= 0 {
-			ww.w.MaxAttempts = DefaultMaxAttempts
-		}
+		ww.w = ww.w.withDefaults()
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -192,26 +184,50 @@ func (ww *webhookWorker) deliver(ctx context.Context, notice chain.Notice) error
 	if err != nil {
 		return err
 	}
-	backoff := ww.w.MinBackoff
+	delays := ww.w.retryDelays()
 	first := time.Now()
 	for attempt := 1; ; attempt++ {
 		err := postDelivery(ctx, ww.client, ww.w, notice.ID, body)
 		if err == nil {
 			return nil
 		}
-		if attempt >= ww.w.MaxAttempts {
+		if attempt > len(delays) {
 			ww.n.log.Error("webhook delivery failed for good; dead-lettered", "url", ww.w.URL, "event", notice.ID, "attempts", attempt, "err", err)
 			return saveDeadLetter(ww.n.cfg.DataDir, DeadLetter{ID: notice.ID, URL: ww.w.URL, Body: body, Attempts: attempt,
 				FirstAttempt: first, LastAttempt: time.Now(), LastError: err.Error()})
 		}
+		backoff := delays[attempt-1]
 		ww.n.log.Warn("webhook delivery failed; retrying", "url", ww.w.URL, "event", notice.ID, "attempt", attempt, "in", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, ww.w.MaxBackoff)
 	}
+}
+
+// withDefaults fills in the retry settings left at zero.
+func (w Webhook) withDefaults() Webhook {
+	if w.MinBackoff <= 0 {
+		w.MinBackoff = DefaultMinBackoff
+	}
+	if w.MaxBackoff <= 0 {
+		w.MaxBackoff = DefaultMaxBackoff
+	}
+	if w.MaxAttempts <= 0 {
+		w.MaxAttempts = DefaultMaxAttempts
+	}
+	return w
+}
+
+// retryDelays is the wait after each failed attempt but the last:
+// MinBackoff doubling up to MaxBackoff, MaxAttempts-1 of them.
+func (w Webhook) retryDelays() []time.Duration {
+	out := make([]time.Duration, 0, max(w.MaxAttempts-1, 0))
+	for d := w.MinBackoff; len(out) < w.MaxAttempts-1; d = min(2*d, w.MaxBackoff) {
+		out = append(out, d)
+	}
+	return out
 }
 
 // postDelivery POSTs one attempt, signed now.
