@@ -110,3 +110,28 @@ func TestWriteParse(t *testing.T) {
 		}
 	})
 }
+
+// FuzzParse: any input is either refused or read into items that keep the
+// rules Parse promises (known status and indicator, a decimal amount, a
+// three-letter currency).
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"camt054_v02.xml", "camt054_v08.xml", "camt054_malformed.xml"} {
+		raw, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		n, err := Parse(bytes.NewReader(raw))
+		if err != nil {
+			return
+		}
+		for _, it := range n.Items {
+			if (it.Status != Booked && it.Status != Pending && it.Status != Info) || (it.CreditDebit != Credit && it.CreditDebit != Debit) ||
+				!decimalPattern.MatchString(it.Amount) || len(it.Currency) != 3 {
+				t.Fatalf("%s: item breaks the rules: %+v", it.Where(), it)
+			}
+		}
+	})
+}
