@@ -52,6 +52,9 @@ type Params struct {
 	// rest are carried over to the next blocks, in expiry order. Zero
 	// means DefaultMaxExpiriesPerBlock (ExpiriesPerBlock).
 	MaxExpiriesPerBlock int `json:"max_expiries_per_block,omitempty"`
+	// AliasSalt salts the hashes under which aliases are bound
+	// (chain/alias.go); empty: derived from the chain id.
+	AliasSalt hexutil.Bytes `json:"alias_salt,omitempty"`
 }
 
 // DefaultMaxExpiriesPerBlock bounds the chain's own work at a block
@@ -236,6 +239,7 @@ func (g *Genesis) validateParams(p *problems) {
 	if g.Params.MaxExpiriesPerBlock < 0 {
 		fail("params.max_expiries_per_block", "must not be negative")
 	}
+	validateAliasSalt(p, g.Params.AliasSalt)
 }
 
 // validateBanks returns the member banks' addresses.

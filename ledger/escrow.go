@@ -199,19 +199,20 @@ func endEscrow(st *State, e *chain.Escrow, status chain.EscrowStatus) {
 // earliest first (expiry, then id: the expiry index's order); the rest are
 // carried over to the next blocks, and until then openEscrow treats them
 // as expired, so a release or refund finds them so either way.
-func expireEscrows(st *State) error {
+func expireEscrows(st *State, limit int) (int, error) {
 	now := st.block.Time
-	for _, id := range st.dueEscrows(now, st.block.Params.ExpiriesPerBlock()) {
+	due := st.dueEscrows(now, limit)
+	for _, id := range due {
 		e, ok := st.Escrow(id)
 		if !ok || e.Status != chain.EscrowOpen {
-			return fmt.Errorf("expiry index names escrow %s, which is not open", id)
+			return 0, fmt.Errorf("expiry index names escrow %s, which is not open", id)
 		}
 		payer, ok := st.Account(e.Payer)
 		if !ok {
-			return fmt.Errorf("escrow %s: payer %s missing", id, e.Payer)
+			return 0, fmt.Errorf("escrow %s: payer %s missing", id, e.Payer)
 		}
 		if err := unhold(payer, e, e.Amount); err != nil {
-			return err
+			return 0, err
 		}
 		e.Track.Expect(chain.FeedbackHoldReleased, e.Amount, now+ms(st.block.Params.FeedbackDeadline))
 		endEscrow(st, e, chain.EscrowExpired)
@@ -220,5 +221,5 @@ func expireEscrows(st *State) error {
 		st.SetEscrow(e)
 		st.emit(chain.Event{Kind: chain.EventEscrowExpired, Record: e.ID, Accounts: e.Parties(), Bank: e.Track.Bank, Asset: e.Asset, Amount: e.Amount, At: e.Expiry})
 	}
-	return st.Err()
+	return len(due), st.Err()
 }

@@ -196,7 +196,7 @@ func (m *escrowModel) block(rt *rapid.T, tx *chain.Tx) *chain.Receipt {
 	st := NewState(m.kv)
 	m.height++
 	st.SetBlock(BlockContext{Height: m.height, Time: m.now, Params: m.params})
-	if err := expireEscrows(st); err != nil {
+	if err := expireDue(st); err != nil {
 		rt.Fatalf("expire: %v", err)
 	}
 	expired := st.takeEvents()

@@ -260,6 +260,19 @@ func TestEscrowRules(t *testing.T) {
 		{name: "waiting becomes overdue after the deadline", advance: time.Minute, from: alice, body: hold(bob, 1, time.Hour),
 			check: status("e7", chain.EscrowOpen, chain.BankOverdue)},
 	}
+	seen := f.runRows(t, rows, ids)
+	for _, code := range []*chain.RejectError{chain.ErrEscrowNotFound, chain.ErrEscrowNotOpen, chain.ErrAmountExceedsHold, chain.ErrBadExpiry, chain.ErrBadArbiter,
+		chain.ErrProtectionPeriod, chain.ErrWithdrawalKeyRequired, chain.ErrFeedbackMismatch, chain.ErrNotAuthorized, chain.ErrNotBank} {
+		if !seen[code.Code] {
+			t.Errorf("no row covers %s", code.Code)
+		}
+	}
+}
+
+// runRows runs specification rows block by block, each in its own block,
+// and returns the codes they covered. ids collects labelled hashes.
+func (f *fixture) runRows(t *testing.T, rows []escrowRow, ids map[string]common.Hash) map[string]bool {
+	t.Helper()
 	seen := map[string]bool{}
 	for _, row := range rows {
 		if !t.Run(row.name, func(t *testing.T) {
@@ -296,12 +309,7 @@ func TestEscrowRules(t *testing.T) {
 			t.FailNow() // later rows build on earlier ones
 		}
 	}
-	for _, code := range []*chain.RejectError{chain.ErrEscrowNotFound, chain.ErrEscrowNotOpen, chain.ErrAmountExceedsHold, chain.ErrBadExpiry, chain.ErrBadArbiter,
-		chain.ErrProtectionPeriod, chain.ErrWithdrawalKeyRequired, chain.ErrFeedbackMismatch, chain.ErrNotAuthorized, chain.ErrNotBank} {
-		if !seen[code.Code] {
-			t.Errorf("no row covers %s", code.Code)
-		}
-	}
+	return seen
 }
 
 // checkOnlyNonceChanged asserts a rejection changed nothing but the sender's

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"crypto/ecdsa"
+	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -109,4 +110,45 @@ func keyOf(f *fixture, a common.Address) *ecdsa.PrivateKey {
 	}
 	f.t.Fatalf("no customer %s", a)
 	return nil
+}
+
+// TestExpiryCapSharedWithRequests: escrows and payment requests due at
+// once share one cap per block, escrows first; what is left over expires
+// in the next blocks.
+func TestExpiryCapSharedWithRequests(t *testing.T) {
+	const holds, requests, cap = 6, 8, 10
+	f := newFixture(t, 4, func(g *chain.Genesis) { g.Params.MaxExpiriesPerBlock = cap })
+	var txs []*chain.Tx
+	for i := range holds {
+		txs = append(txs, f.tx(f.customers[i%4], chain.Hold{Payee: addr(f.customers[(i+1)%4]), Asset: "CNY", Amount: 100, Expiry: f.now + 1500}))
+	}
+	for i := range requests {
+		txs = append(txs, f.tx(f.customers[i%4], chain.PaymentRequest{Payer: addr(f.customers[(i+2)%4]), Asset: "CNY", Amount: 100,
+			Expiry: f.now + 1500, Ref: fmt.Sprintf("order-%d", i), Mode: chain.SettleDirect}))
+	}
+	_, ex := f.block(txs...)
+	for i, r := range ex.Receipts {
+		if !r.OK() {
+			t.Fatalf("tx %d: %s", i, r.Code)
+		}
+	}
+	count := func(ex *Execution) (escrows, reqs int) {
+		for _, r := range ex.Receipts {
+			for _, ev := range r.Events {
+				switch ev.Kind {
+				case chain.EventEscrowExpired:
+					escrows++
+				case chain.EventRequestExpired:
+					reqs++
+				}
+			}
+		}
+		return
+	}
+	if e, r := count(func() *Execution { _, ex := f.block(); return ex }()); e != holds || r != cap-holds {
+		t.Fatalf("first block past expiry: %d escrows and %d requests expired, want %d and %d", e, r, holds, cap-holds)
+	}
+	if e, r := count(func() *Execution { _, ex := f.block(); return ex }()); e != 0 || r != requests-(cap-holds) {
+		t.Fatalf("next block: %d escrows and %d requests expired, want 0 and %d", e, r, requests-(cap-holds))
+	}
 }

@@ -53,6 +53,8 @@ func applyFeedback(st *State, c txContext, fb chain.Feedback) error {
 	reason := ""
 	next, waiting := rec.track.Next()
 	switch {
+	case fb.Kind == chain.FeedbackReversal:
+		reason = chain.ReasonReversal
 	case !waiting || next.Kind != fb.Kind:
 		reason = chain.ReasonUnexpectedStep
 	case fb.Asset != rec.asset:

@@ -43,6 +43,18 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 		return applyEvidence(st, c, b)
 	case chain.CommitHashChain:
 		return applyCommitHashChain(st, c, b)
+	case chain.BindAlias:
+		return applyBindAlias(st, c, b)
+	case chain.UnbindAlias:
+		return applyUnbindAlias(st, c, b)
+	case chain.PaymentRequest:
+		return applyRequest(st, c, b)
+	case chain.Accept:
+		return applyAccept(st, c, b)
+	case chain.Decline:
+		return applyDecline(st, c, b)
+	case chain.CancelRequest:
+		return applyCancelRequest(st, c, b)
 	}
 	return chain.Reject(chain.ErrUnknownType, "%T", body)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
+	"github.com/sovereign-ledger/sovereign/webhook"
 )
 
 // hookSink is a bank back-end's webhook endpoint: it checks every
@@ -38,7 +39,7 @@ func (h *hookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r.Header.Get(HeaderSignature) != Sign(h.secret, body) {
+	if _, err := webhook.Verify(h.secret, r.Header.Get(HeaderSignature), body, 0, time.Now()); err != nil {
 		h.badSig++
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return

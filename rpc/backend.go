@@ -15,6 +15,7 @@ type Backend interface {
 	TxSubmitter
 	ChainReader
 	EscrowReader
+	RequestReader
 }
 
 // TxSubmitter admits transactions to the node's pool.

@@ -27,6 +27,7 @@ func newApp() *cli.App {
 			walletCommand,
 			txCommand,
 			bankCommand,
+			merchantCommand,
 			benchCommand,
 			rpcCommand,
 			explorerCommand,

@@ -34,7 +34,8 @@ var nodeCommand = &cli.Command{
 		dbDeepCheckFlag,
 		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
 	}, rpcEdgeFlags...),
-	Action: runNode,
+	Action:      runNode,
+	Subcommands: nodeWebhookCommands(),
 }
 
 func runNode(c *cli.Context) error {
