@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/node"
 	"github.com/sovereign-ledger/sovereign/node/devnode"
+	"github.com/sovereign-ledger/sovereign/wallet"
 )
 
 // chromiumPath is Debian's chromium unless SOV_CHROMIUM names another.
@@ -153,13 +154,34 @@ func TestBrowserFollowsChain(t *testing.T) {
 	}
 	screenshot(browser, t, shots, "escrow.png")
 
+	// A payment request: open on its page, then paid into escrow by an
+	// accept the page did not make, found by search and on the payer's page.
+	req, err := c.Client.Request(c.Ctx, devnode.Carol, devnode.Addr(devnode.Alice).Hex(), "CNY", "3.21",
+		wallet.RequestOptions{Expires: time.Hour, Ref: "ORDER-77", Escrow: true})
+	c.Final(req, err)
+	if err := chromedp.Do(browser, chromedp.SetValue("#q", req.Hash().Hex()), chromedp.Click("#search button")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(browser, `(document.querySelector('#request-status')?.textContent || '') === 'open' && !document.querySelector('#request-ended')`, 20*time.Second); err != nil {
+		t.Fatalf("request page did not show an open request: %v (%q)", err, location(browser))
+	}
+	c.Final(c.Client.Accept(c.Ctx, devnode.Alice, req.Hash()))
+	if err := waitJS(browser, `(document.querySelector('#request-status')?.textContent || '') === 'paid' && (document.querySelector('#request-ended')?.textContent || '').includes('escrow')`, 20*time.Second); err != nil {
+		t.Fatalf("the request did not turn paid into escrow: %v (%q)", err, text(browser, t, "#request-timeline"))
+	}
+	if got := text(browser, t, "main"); !strings.Contains(got, "ORDER-77") || !strings.Contains(got, "3.21 CNY") {
+		t.Fatalf("request page lacks its order or amount: %q", got)
+	}
+	screenshot(browser, t, shots, "request.png")
+
 	// The other pages render without an error.
 	bankA := devnode.Addr(devnode.BankA).Hex()
 	for _, page := range []struct{ hash, want string }{
 		{"#/account/" + devnode.Addr(devnode.Alice).Hex(), "Balances"},
 		{"#/bank/" + bankA, "Mismatched"},
 		{"#/block/2", "Commit certificate"},
-		{"#/requests", "not built yet"},
+		{"#/requests", "account pages"},
+		{"#/account/" + devnode.Addr(devnode.Alice).Hex(), "ORDER-77"},
 	} {
 		if err := chromedp.Do(browser, chromedp.Navigate(url+page.hash)); err != nil {
 			t.Fatal(err)

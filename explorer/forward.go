@@ -26,6 +26,7 @@ var allowedMethods = map[string]bool{
 var accountMethods = map[string]bool{
 	"sov_getAccount": true, "sov_accountHistory": true, "sov_listEscrows": true, "sov_getProof": true,
 	"sov_getPayout": true, "sov_listPayouts": true, "sov_reconciliation": true,
+	"sov_getRequest": true, "sov_listRequests": true, // a request names its payer and merchant
 }
 
 // subscriptions the page may open; accountEvents only with accounts visible.

@@ -59,7 +59,9 @@ const badge = (text) => h('span', { class: `badge ${text}` }, text);
 const link = (href, text, title) => h('a', { href, title }, text);
 const txLink = (hash) => link(`#/tx/${hash}`, short(hash), hash);
 const blockLink = (n) => link(`#/block/${n}`, `#${n}`);
-const recordLink = (kind, id) => link(`#/${kind === 'payout' ? 'payout' : 'escrow'}/${id}`, short(id), id);
+const recordLink = (kind, id) => link(`#/${['payout', 'request'].includes(kind) ? kind : 'escrow'}/${id}`, short(id), id);
+// recordKind names the page of the record an event is about.
+const recordKind = (e) => e.kind === 'withdrawal' ? 'payout' : e.kind.startsWith('request_') ? 'request' : 'escrow';
 function when(ms) {
   if (!ms) return '';
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
@@ -106,6 +108,7 @@ const routes = [
   [/^payout\/(0x[0-9a-fA-F]{64})$/, payoutPage, true],
   [/^bank\/(0x[0-9a-fA-F]{40})$/, bankPage, true],
   [/^banks$/, banksPage, false],
+  [/^request\/(0x[0-9a-fA-F]{64})$/, requestPage, true],
   [/^requests$/, requestsPage, false],
   [/^search\/(.+)$/, searchPage, false],
 ];
@@ -205,7 +208,7 @@ async function blockPage(n) {
 
 function eventsTable(events) {
   return table(['Kind', 'Record', 'Accounts', 'Amount', 'Details'], events.map((e) => [e.kind,
-    e.record ? recordLink(e.kind === 'withdrawal' ? 'payout' : 'escrow', e.record) : '',
+    e.record ? recordLink(recordKind(e), e.record) : '',
     (e.accounts || []).map((a, i) => [i ? ', ' : '', who(a)]),
     e.amount ? `${e.amount} ${e.asset}` : '',
     [e.step, e.ref && `ref ${e.ref}`, e.reason, e.at && `at ${when(e.at)}`].filter(Boolean).join(' · ')]), 'no events');
@@ -239,8 +242,9 @@ async function txPage(hash) {
 
 async function accountPage(addr) {
   if (!config.accounts) return hidden();
-  const [acct, escrows, hist] = await Promise.all([found('sov_getAccount', addr),
-    rpc('sov_listEscrows', { account: addr, limit: 50 }), rpc('sov_accountHistory', { account: addr })]);
+  const [acct, escrows, hist, asPayer, asMerchant] = await Promise.all([found('sov_getAccount', addr),
+    rpc('sov_listEscrows', { account: addr, limit: 50 }), rpc('sov_accountHistory', { account: addr }),
+    rpc('sov_listRequests', { payer: addr, limit: 50 }), rpc('sov_listRequests', { merchant: addr, limit: 50 })]);
   if (!acct) return notFound(`No account ${addr}.`);
   const historyBox = h('div', {});
   const showHistory = (hs) => {
@@ -269,6 +273,8 @@ async function accountPage(addr) {
     h('h2', {}, 'Escrows'),
     table(['Escrow', 'Status', 'Payer', 'Payee', '#Amount', 'Bank'], escrows.map((e) => [recordLink('escrow', e.id), badge(e.status),
       who(e.payer), who(e.payee), `${e.amount} ${e.asset}`, badge(e.bank_status)]), 'no escrows'),
+    h('h2', {}, 'Payment requests'),
+    requestsTable([...asPayer, ...asMerchant].sort((a, b) => b.created_height - a.created_height)),
     h('h2', {}, 'History'),
     h('p', { class: 'muted' }, `Events of final blocks #${hist.from}–#${hist.to}, newest first. The PostgreSQL indexer keeps complete statements (docs/INDEXER.md).`),
     historyBox,
@@ -280,7 +286,7 @@ function historyTable(hs, addr) {
     const e = n.event;
     const others = (e.accounts || []).filter((a) => a.toLowerCase() !== addr.toLowerCase());
     return [blockLink(n.height), h('span', { title: when(n.time) }, ago(n.time)),
-      e.record && e.kind.startsWith('escrow') ? [e.kind, ' ', recordLink('escrow', e.record)] : e.kind,
+      e.record && (e.kind.startsWith('escrow') || e.kind.startsWith('request_')) ? [e.kind, ' ', recordLink(recordKind(e), e.record)] : e.kind,
       e.amount ? `${e.amount} ${e.asset}` : '', others.map((a, i) => [i ? ', ' : '', who(a)]),
       n.tx_hash ? txLink(n.tx_hash) : h('span', { class: 'muted' }, 'block')];
   }), 'no events in these blocks');
@@ -387,10 +393,44 @@ async function bankPage(addr) {
   ];
 }
 
+// A payment request: who asked whom for what, and how it ended.
+async function requestPage(id) {
+  const r = await found('sov_getRequest', id);
+  if (!r) return notFound(`No payment request ${id}.`);
+  const ended = r.ended_height !== null;
+  const endName = { paid: 'Paid', declined: 'Declined', expired: 'Expired', cancelled: 'Cancelled' }[r.status];
+  const items = [
+    h('li', { class: 'done' }, h('div', { class: 'what' }, `Requested: ${r.amount} ${r.asset} from `, who(r.payer), ' by ', who(r.merchant), `, order ${r.ref}`),
+      h('div', { class: 'when' }, blockLink(r.created_height), ` · ${when(r.created_at)} · `, txLink(r.id))),
+    ended
+      ? h('li', { class: 'done', id: 'request-ended' }, h('div', { class: 'what' }, endName, r.reason ? ` (${r.reason})` : '',
+        r.escrow ? [': paid into escrow ', recordLink('escrow', r.escrow)] : r.payment ? [': ', txLink(r.payment)] : ''),
+      h('div', { class: 'when' }, blockLink(r.ended_height), ` · ${when(r.ended_at)}`))
+      : h('li', { class: 'now' }, h('div', { class: 'what' }, 'Waiting for the payer to accept or decline'),
+        h('div', { class: 'when' }, `expires ${when(r.expiry)} (${ago(r.expiry)})`)),
+  ];
+  return [
+    h('h1', {}, 'Payment request'),
+    h('p', { class: 'mono' }, r.id),
+    kv([['Status', h('span', { id: 'request-status' }, badge(r.status))], ['Merchant', who(r.merchant)], ['Payer', who(r.payer)],
+      ['Amount', `${r.amount} ${r.asset}`], ['Order reference', r.ref], ['Settlement', r.mode === 'escrow' ? 'into escrow' : 'direct transfer'],
+      r.arbiter && ['Arbiter', who(r.arbiter)], ['Expiry', when(r.expiry)], r.end_to_end_id && ['End-to-end id', h('span', { class: 'mono' }, r.end_to_end_id)]]),
+    h('h2', {}, 'Timeline'),
+    h('ol', { class: 'timeline', id: 'request-timeline' }, items),
+  ];
+}
+
+function requestsTable(rs) {
+  return table(['Request', 'Status', 'Merchant', 'Payer', '#Amount', 'Order', 'Expiry'], rs.map((r) => [recordLink('request', r.id), badge(r.status),
+    who(r.merchant), who(r.payer), `${r.amount} ${r.asset}`, r.ref, when(r.expiry)]), 'no payment requests');
+}
+
+// Requests are private to their merchant and payer: there is no list of
+// them all; an account's page lists its own, and search finds one by id.
 async function requestsPage() {
   return [h('h1', {}, 'Payment requests'),
     h('p', { class: 'note', id: 'payment-requests' },
-      'Payment requests are not built yet. When the payment-request issue lands, this page lists each request with its payer, payee, amount and status (open, paid, declined, expired), and search finds them by id.')];
+      "A payment request is listed on its merchant's and its payer's account pages; search finds one by its id (the request transaction's hash). The chain keeps no list of every request, so this explorer shows none.")];
 }
 
 async function searchPage(q) {
@@ -403,8 +443,9 @@ async function searchPage(q) {
     // record says more than the transaction, and links to it.
     if (await found('sov_getEscrow', q)) target = `#/escrow/${q}`;
     else if (config.accounts && await found('sov_getPayout', q)) target = `#/payout/${q}`;
+    else if (config.accounts && await found('sov_getRequest', q)) target = `#/request/${q}`;
     else if (await found('sov_getTransaction', q)) target = `#/tx/${q}`;
-    else return notFound(`Nothing on this chain has the hash ${q}: no transaction, escrow or payout.`);
+    else return notFound(`Nothing on this chain has the hash ${q}: no transaction, escrow, payout or payment request.`);
   } else {
     return [h('h1', {}, 'Search'), h('p', { class: 'error' }, `"${q}" is not a transaction hash or escrow id (0x and 64 hex digits), an address (0x and 40 hex digits) or a block height.`)];
   }
