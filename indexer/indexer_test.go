@@ -20,6 +20,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/node"
 	"github.com/sovereign-ledger/sovereign/node/devnode"
 	"github.com/sovereign-ledger/sovereign/rpc"
+	"github.com/sovereign-ledger/sovereign/wallet"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -137,6 +138,8 @@ func TestTablesAgreeWithNode(t *testing.T) {
 	c.Burst(300)
 	wd := c.Final(c.Client.Withdraw(c.Ctx, devnode.Bob, "CNY", "1.00", []byte("payout details"), nil))
 	c.Final(c.Client.Feedback(c.Ctx, devnode.BankB, wd.Hash, "payout_executed", "CNY", "1.00", "B-PAY-1"))
+	requests, requestEscrow := paymentRequests(t, c)
+	ids = append(ids, requestEscrow)
 	height := c.Node.Ledger().Head().Height
 	pool := connect(t)
 	index(t, pool, c.Node.RPCURL(), height)
@@ -288,6 +291,38 @@ func TestTablesAgreeWithNode(t *testing.T) {
 		t.Fatalf("payout: indexed bank %s step %q, node bank %s", payoutBank, payoutStep, p.Bank)
 	}
 
+	// Payment requests: every column the node reports.
+	for _, id := range requests {
+		r, err := cl.PaymentRequest(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want string
+		pool.QueryRow(context.Background(), `SELECT concat_ws('|', encode(merchant, 'hex'), encode(payer, 'hex'), asset, amount, ref, mode,
+			(extract(epoch FROM expiry) * 1000)::bigint, created_height, status, ended_height, encode(payment, 'hex'), encode(escrow, 'hex'), reason)
+			FROM payment_requests WHERE id = $1`, id.Bytes()).Scan(&got)
+		hexOf := func(h *common.Hash) string {
+			if h == nil {
+				return ""
+			}
+			return strings.TrimPrefix(h.Hex(), "0x")
+		}
+		parts := []string{strings.ToLower(strings.TrimPrefix(r.Merchant.Hex(), "0x")), strings.ToLower(strings.TrimPrefix(r.Payer.Hex(), "0x")),
+			r.Asset, fmt.Sprint(r.AmountUnits), r.Ref, r.Mode, fmt.Sprint(r.Expiry), fmt.Sprint(r.CreatedHeight), r.Status}
+		if r.EndedHeight != nil {
+			parts = append(parts, fmt.Sprint(*r.EndedHeight))
+		}
+		for _, p := range []string{hexOf(r.Payment), hexOf(r.Escrow), r.Reason} {
+			if p != "" {
+				parts = append(parts, p)
+			}
+		}
+		want = strings.Join(parts, "|")
+		if got != want {
+			t.Fatalf("request %s:\nindexed %s\nnode    %s", id, got, want)
+		}
+	}
+
 	// Feedback: every matched step is a matched feedback; the exceptions are there.
 	var matchedFeedback, matchedSteps, exceptions int
 	pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM feedback WHERE matched), (SELECT count(*) FROM record_steps WHERE matched_at IS NOT NULL),
@@ -352,4 +387,24 @@ func TestMigrations(t *testing.T) {
 	if _, err := indexer.Migrate(ctx, pool); err == nil || !strings.Contains(err.Error(), "newer than this binary") {
 		t.Fatalf("newer schema: %v", err)
 	}
+}
+
+// paymentRequests makes one payment request of each ending on c: paid
+// directly, paid into escrow, declined, cancelled, and one left open; it
+// returns their ids and the id of the escrow the second opened.
+func paymentRequests(t *testing.T, c *devnode.Node) (ids []common.Hash, escrow common.Hash) {
+	t.Helper()
+	cl, ctx := c.Client, c.Ctx
+	request := func(ref string, escrow bool) common.Hash {
+		tx := c.Final(cl.Request(ctx, devnode.Carol, devnode.Addr(devnode.Alice).Hex(), "CNY", "2.50",
+			wallet.RequestOptions{Expires: time.Hour, Ref: ref, Escrow: escrow}))
+		return tx.Hash
+	}
+	direct, escrowed, declined, cancelled, open := request("R-DIRECT", false), request("R-ESCROW", true),
+		request("R-DECLINE", false), request("R-CANCEL", false), request("R-OPEN", false)
+	c.Final(cl.Accept(ctx, devnode.Alice, direct))
+	escrow = c.Final(cl.Accept(ctx, devnode.Alice, escrowed)).Hash
+	c.Final(cl.Decline(ctx, devnode.Alice, declined, "not_ordered"))
+	c.Final(cl.CancelRequest(ctx, devnode.Carol, cancelled))
+	return []common.Hash{direct, escrowed, declined, cancelled, open}, escrow
 }

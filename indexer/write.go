@@ -297,8 +297,48 @@ func queueRecords(b *pgx.Batch, f *fetched, h int64, t time.Time) {
 		case chain.EventWithdrawal:
 			b.Queue(`INSERT INTO payouts (id, account, bank, asset, amount, height, time) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 				e.Record.Bytes(), e.Accounts[0].Bytes(), e.Bank.Bytes(), e.Asset, numericU(e.Amount), h, t)
+		default:
+			queueRequest(b, n, h, t)
 		}
 	}
+}
+
+// queueRequest writes a payment request event: its opening inserts the
+// row (Accounts are payer and merchant, Step the settlement mode, At the
+// expiry), its end sets the status. A request paid into escrow opened the
+// escrow whose id is the accept's hash.
+func queueRequest(b *pgx.Batch, n chain.Notice, h int64, t time.Time) {
+	e := n.Event
+	end := func(status string, payment, escrow []byte) {
+		b.Queue(`UPDATE payment_requests SET status = $2, ended_height = $3, ended_at = $4, payment = $5, escrow = $6, reason = $7 WHERE id = $1`,
+			e.Record.Bytes(), status, h, t, payment, escrow, nullable(e.Reason))
+	}
+	switch e.Kind {
+	case chain.EventRequestOpened:
+		b.Queue(`INSERT INTO payment_requests (id, payer, merchant, asset, amount, ref, mode, expiry, created_height, created_at, status)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open')`,
+			e.Record.Bytes(), e.Accounts[0].Bytes(), e.Accounts[1].Bytes(), e.Asset, numericU(e.Amount), e.Ref, e.Step, msTime(e.At), h, t)
+	case chain.EventRequestPaid:
+		var escrow []byte
+		if e.Step == chain.SettleEscrow.String() {
+			escrow = n.TxHash.Bytes()
+		}
+		end("paid", n.TxHash.Bytes(), escrow)
+	case chain.EventRequestDeclined:
+		end("declined", nil, nil)
+	case chain.EventRequestCancelled:
+		end("cancelled", nil, nil)
+	case chain.EventRequestExpired:
+		end("expired", nil, nil)
+	}
+}
+
+// nullable is s, or SQL NULL when empty.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // writeSnapshots replaces what the node reported of the accounts and
