@@ -242,7 +242,7 @@ func TestRequestRules(t *testing.T) {
 func TestRecordByEndToEnd(t *testing.T) {
 	f := newFixture(t, 2, escrowParams)
 	hold := f.tx(f.customers[0], chain.Hold{Payee: addr(f.customers[1]), Asset: "CNY", Amount: 5, Expiry: f.now + 3_600_000})
-	payout := f.tx(f.customers[1], chain.Withdraw{Asset: "CNY", Amount: 7, Details: []byte("x")})
+	payout := f.tx(f.customers[1], chain.Withdraw{Asset: "CNY", Amount: 7, Details: sealedDetails})
 	f.block(hold, payout)
 	e, p, ok, err := f.ledger.RecordByEndToEnd(chain.EscrowEndToEndID(hold.Hash()))
 	if err != nil || !ok || p != nil || e.ID != hold.Hash() {
