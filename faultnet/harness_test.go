@@ -28,6 +28,13 @@ const (
 	// is logged (OVER BOUND when above the design bound).
 	killedHolderBound = 1500 * time.Millisecond
 	gapSlack          = 1000 * time.Millisecond
+	// healSlack is the slack after a heal. A cut drops packets (iptables
+	// DROP), so the TCP connections across it back off their retransmission
+	// timers, to several seconds after a 20 s cut; after the heal the first
+	// consensus message may wait for the next retransmission. Heals measured
+	// 0.4-1.8 s mostly, and 3.9-5.2 s in some runs of December 3 at load
+	// 9-16 (docs/PERFORMANCE.md); the figure is logged either way.
+	healSlack = 6 * time.Second
 )
 
 var (
@@ -361,7 +368,7 @@ func (r *run) healed(what string, at time.Time, h0 uint64, round uint32, nodes [
 	d := done.Sub(at)
 	recordFigure(r.t, figure{Run: r.name, What: what, Millis: ms(d), Bound: ms(bound), Round: round})
 	switch {
-	case d > bound+gapSlack:
+	case d > bound+healSlack:
 		r.t.Errorf("%s: finalized again %s after the heal, bound %s (round %d)", what, d.Round(time.Millisecond), bound, round)
 	case d > bound:
 		r.t.Logf("OVER BOUND %s: %s after the heal, bound %s (round %d), within the slack for a loaded machine", what, d.Round(time.Millisecond), bound, round)
