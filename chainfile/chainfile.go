@@ -179,8 +179,8 @@ func (r *Reader) next() (byte, []byte, error) {
 		return 0, nil, fmt.Errorf("%w: frame of %d bytes after %d blocks", ErrMalformed, n, r.blocks)
 	}
 	payload := make([]byte, n)
-	if _, err := io.ReadFull(r.r, payload); err != nil {
-		return 0, nil, fmt.Errorf("%w: inside frame %d (%d of %d bytes)", ErrTruncated, r.blocks+1, 0, n)
+	if got, err := io.ReadFull(r.r, payload); err != nil {
+		return 0, nil, fmt.Errorf("%w: ends inside the frame after block %d (%d of its %d bytes)", ErrTruncated, r.blocks, got, n)
 	}
 	r.offset += int64(len(head)) + int64(n)
 	return head[0], payload, nil
