@@ -8,6 +8,7 @@ package chaingen
 
 import (
 	"crypto/ecdsa"
+	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -38,35 +39,50 @@ type Chain struct {
 }
 
 var (
-	hashChainsOnce sync.Once
-	hashChains     []*chain.HashChain
+	memoMu     sync.Mutex
+	hashChains = map[int]*chain.HashChain{}
+	geneses    = map[int][]byte{}
 )
 
 // devHashChains derives the devnet validators' hash chains once per process
 // (a million hashes each).
 func devHashChains(n int) []*chain.HashChain {
-	hashChainsOnce.Do(func() {
-		hashChains = make([]*chain.HashChain, 7)
-		var wg sync.WaitGroup
-		for i := range hashChains {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				hashChains[i] = chain.NewHashChain(devnet.HashChainSecret(devnet.Seed, i), chain.DefaultHashChainLength)
-			}()
+	memoMu.Lock()
+	defer memoMu.Unlock()
+	out := make([]*chain.HashChain, n)
+	for i := range out {
+		if hashChains[i] == nil {
+			hashChains[i] = chain.NewHashChain(devnet.HashChainSecret(devnet.Seed, i), chain.DefaultHashChainLength)
 		}
-		wg.Wait()
-	})
-	return hashChains[:n]
+		out[i] = hashChains[i]
+	}
+	return out
 }
 
 // Genesis is the devnet genesis with n validators, a 5 s protection period
 // and a 3 s feedback deadline, so locks mature and records go overdue in a
 // short chain.
+// Each call returns a fresh copy (the validators' tips are derived once).
 func Genesis(n int) *chain.Genesis {
-	g := devnet.DefaultGenesis(n)
-	g.Params.ProtectionPeriod = chain.Duration(5 * time.Second)
-	g.Params.FeedbackDeadline = chain.Duration(3 * time.Second)
+	memoMu.Lock()
+	raw, ok := geneses[n]
+	memoMu.Unlock()
+	if !ok {
+		g := devnet.DefaultGenesis(n)
+		g.Params.ProtectionPeriod = chain.Duration(5 * time.Second)
+		g.Params.FeedbackDeadline = chain.Duration(3 * time.Second)
+		var err error
+		if raw, err = json.Marshal(g); err != nil {
+			panic(err)
+		}
+		memoMu.Lock()
+		geneses[n] = raw
+		memoMu.Unlock()
+	}
+	g, err := chain.ParseGenesis(raw)
+	if err != nil {
+		panic(err)
+	}
 	return g
 }
 

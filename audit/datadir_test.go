@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"testing"
+
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/sovereign-ledger/sovereign/audit/chaingen"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/ledger"
+)
+
+// stateKey is where the flat state keeps a state entry in the node's
+// database (docs/adr/0003-storage-layout.md: prefix S).
+func stateKey(k []byte) []byte { return append([]byte{'S'}, k...) }
+
+func TestDataDirAuditComparesStoredState(t *testing.T) {
+	dir := t.TempDir()
+	store, err := ledger.OpenLevelDB(ChainData(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildMixed(t, store, 6)
+	store.Close()
+
+	auditDir := func() *Report {
+		src, err := OpenDataDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		return audit(t, src, Config{Genesis: chaingen.Genesis(4)})
+	}
+	rep := auditDir()
+	if !rep.Passed || rep.Chain.Height != 6 {
+		t.Fatalf("untampered data dir: height %d, findings %v", rep.Chain.Height, rep.Findings)
+	}
+	if ch := rep.checks(RuleStoredState); ch == nil || ch.Checked == 0 {
+		t.Fatalf("stored state not compared: %+v", rep.Checks)
+	}
+	if _, err := OpenDataDir(t.TempDir()); err == nil {
+		t.Fatal("an empty directory opens as a data dir")
+	}
+
+	// Give bob a little more CNY in the stored state only.
+	store, err = ledger.OpenLevelDB(ChainData(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := stateKey(chain.AccountKey(addr(1)))
+	raw, err := store.Get(key)
+	if err != nil || raw == nil {
+		t.Fatalf("bob's account: %v", err)
+	}
+	var acct chain.Account
+	if err := rlp.DecodeBytes(raw, &acct); err != nil {
+		t.Fatal(err)
+	}
+	b := acct.Balance("CNY")
+	b.Available += 100
+	acct.SetBalance(b)
+	raw, _ = rlp.EncodeToBytes(&acct)
+	batch := store.NewBatch()
+	batch.Put(key, raw)
+	if err := store.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	rep = auditDir()
+	f := rep.First()
+	if rep.Passed || f == nil || f.Rule != RuleStoredState || f.Height != 6 {
+		t.Fatalf("changed stored balance: first finding %v, want %s at height 6", f, RuleStoredState)
+	}
+	t.Logf("caught: %s", f)
+}
