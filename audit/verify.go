@@ -261,10 +261,6 @@ func (a *auditor) block(b *chain.Block) error {
 	}
 	a.checks.pass(RuleReveal, 1)
 	a.participation(h, seed)
-	if root := ledger.TxRoot(b.Txs); root != h.TxRoot {
-		return a.fail(RuleTxRoot, height, nil, "the %d transactions hash to %s, the header commits to %s: a transaction was changed, added, removed or reordered", len(b.Txs), root, h.TxRoot)
-	}
-	a.checks.pass(RuleTxRoot, 1)
 	return a.execute(b)
 }
 
@@ -332,6 +328,14 @@ func (a *auditor) execute(b *chain.Block) error {
 		}
 		return fmt.Errorf("execute block %d: %w", h.Height, err)
 	}
+	// The transactions root is checked on what the ledger included (one
+	// hashing of the list); only when it left some out is the block's own
+	// list hashed, to tell a changed block from a bad transaction.
+	if len(ex.Dropped) > 0 || len(built.Txs) != len(b.Txs) {
+		if root := ledger.TxRoot(b.Txs); root != h.TxRoot {
+			return a.txRootFinding(h, root)
+		}
+	}
 	for _, d := range ex.Dropped {
 		txh := d.Tx.Hash()
 		rule := RuleTxValid
@@ -350,9 +354,13 @@ func (a *auditor) execute(b *chain.Block) error {
 	a.checks.pass(RuleTxSignature, n)
 	a.checks.pass(RuleTxNonce, n)
 	a.checks.pass(RuleTxValid, n)
-	if built.Header.TxRoot != h.TxRoot {
-		return a.fail(RuleTxRoot, h.Height, nil, "the ledger included transactions hashing to %s, the header commits to %s", built.Header.TxRoot, h.TxRoot)
+	if len(built.Txs) != len(b.Txs) {
+		return a.fail(RuleTxValid, h.Height, nil, "the block holds %d transactions, over the limits the ledger fits %d", len(b.Txs), len(built.Txs))
 	}
+	if built.Header.TxRoot != h.TxRoot {
+		return a.txRootFinding(h, built.Header.TxRoot)
+	}
+	a.checks.pass(RuleTxRoot, 1)
 	if built.Header.ReceiptRoot != h.ReceiptRoot {
 		return a.fail(RuleReceiptsRoot, h.Height, a.firstReceiptDiff(h.Height, ex.Receipts), "re-executed receipts hash to %s, the header commits to %s", built.Header.ReceiptRoot, h.ReceiptRoot)
 	}
@@ -378,6 +386,10 @@ func (a *auditor) execute(b *chain.Block) error {
 	a.rep.Chain.Txs += n
 	a.pending, a.prev = ex, built.Header
 	return nil
+}
+
+func (a *auditor) txRootFinding(h *chain.Header, root common.Hash) error {
+	return a.fail(RuleTxRoot, h.Height, nil, "the transactions hash to %s, the header commits to %s: a transaction was changed, added, removed or reordered", root, h.TxRoot)
 }
 
 // firstReceiptDiff names the first transaction whose stored receipt (data

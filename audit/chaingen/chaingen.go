@@ -237,3 +237,28 @@ func (c *Chain) Export(w io.Writer) error {
 	}
 	return fw.Finish(c.last)
 }
+
+// WriteTransfers builds a chain of n transfers, perBlock to a block, on the
+// 4-validator devnet genesis in a replay store (memory follows the state,
+// not the chain) and streams it to w as a chain file.
+func WriteTransfers(w io.Writer, n, perBlock int) error {
+	g := Genesis(4)
+	c, err := New(ledger.NewReplayStore(), g)
+	if err != nil {
+		return err
+	}
+	fw, err := chainfile.NewWriter(w, g)
+	if err != nil {
+		return err
+	}
+	for done := 0; done < n; done += perBlock {
+		b, err := c.Next(c.Transfers(min(perBlock, n-done)))
+		if err != nil {
+			return err
+		}
+		if err := fw.WriteBlock(b); err != nil {
+			return err
+		}
+	}
+	return fw.Finish(c.Final())
+}
