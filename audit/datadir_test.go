@@ -37,6 +37,17 @@ func TestDataDirAuditComparesStoredState(t *testing.T) {
 	if ch := rep.checks(RuleStoredState); ch == nil || ch.Checked == 0 {
 		t.Fatalf("stored state not compared: %+v", rep.Checks)
 	}
+	src, err := OpenDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := chaingen.Genesis(4)
+	other.Params.FeedbackDeadline *= 2
+	rep = audit(t, src, Config{Genesis: other})
+	src.Close()
+	if f := rep.First(); f == nil || f.Rule != RuleGenesis {
+		t.Fatalf("data dir audited against another genesis: first finding %v, want %s", f, RuleGenesis)
+	}
 	if _, err := OpenDataDir(t.TempDir()); err == nil {
 		t.Fatal("an empty directory opens as a data dir")
 	}

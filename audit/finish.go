@@ -16,7 +16,7 @@ import (
 // reconciliation and the supply at the last verified block, and the tallies.
 func (a *auditor) finish() error {
 	rep := a.rep
-	if a.l != nil {
+	if a.inv != nil { // the genesis opened
 		if a.stored != nil && len(rep.Findings) == 0 {
 			if err := a.compareStoredState(); err != nil && err != errStop {
 				return err

@@ -16,12 +16,11 @@ import (
 // against the state before it: they hold whatever the rules say, so they
 // catch a rule that is wrong, not only a block that breaks a rule.
 type invariants struct {
-	l          *ledger.Ledger
-	held       map[string]uint64 // per asset: available + held + locked over all accounts
-	assets     map[string]*chain.AssetInfo
-	open       map[common.Hash]uint64 // open escrow → expiry
-	expiries   expiryHeap
-	checkedAcc uint64
+	l        *ledger.Ledger
+	held     map[string]uint64 // per asset: available + held + locked over all accounts
+	assets   map[string]*chain.AssetInfo
+	open     map[common.Hash]uint64 // open escrow → expiry
+	expiries expiryHeap
 }
 
 func newInvariants(l *ledger.Ledger) (*invariants, error) {
@@ -60,9 +59,16 @@ func (inv *invariants) block(a *auditor, h *chain.Header, changes []ledger.Chang
 			firstErr = err
 		}
 	}
+	var accounts, escrows uint64
 	for _, c := range changes {
 		if len(c.Key) == 0 {
 			continue
+		}
+		switch c.Key[0] {
+		case chain.PrefixAccount:
+			accounts++
+		case chain.PrefixEscrow:
+			escrows++
 		}
 		old, err := before.Get(c.Key)
 		if err != nil {
@@ -94,6 +100,9 @@ func (inv *invariants) block(a *auditor, h *chain.Header, changes []ledger.Chang
 		}
 	}
 	a.checks.pass(RuleSupply, uint64(len(touched)))
+	a.checks.pass(RuleBalance, accounts)
+	a.checks.pass(RuleLock, accounts)
+	a.checks.pass(RuleEscrowOnce, escrows)
 	for len(inv.expiries) > 0 && inv.expiries[0].expiry < h.Time {
 		e := heap.Pop(&inv.expiries).(expiring)
 		if exp, ok := inv.open[e.id]; ok && exp == e.expiry {
@@ -140,7 +149,6 @@ func (inv *invariants) account(h *chain.Header, addr common.Address, oldRaw, new
 			fail(RuleBalance, "account %s %s: locked %d, its locks add up to %d", addr, b.Asset, b.Locked, locks)
 		}
 	}
-	inv.checkedAcc++
 	// A lock still in its protection period must survive the block whole.
 	for _, l := range old.Locks {
 		if l.UnlockAt <= h.Time {

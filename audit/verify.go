@@ -104,6 +104,7 @@ func (a *auditor) run(ctx context.Context) error {
 		if it.err != nil {
 			return a.sourceError(it.err)
 		}
+		a.checks.pass(RuleFile, 1)
 		if err := a.block(it.b); err != nil {
 			return err
 		}
@@ -300,6 +301,7 @@ func (a *auditor) finalCertificate() error {
 	if c == nil {
 		return a.fail(RuleTruncated, a.prev.Height, nil, "the chain data ends without the certificate of its last block %d", a.prev.Height)
 	}
+	a.checks.pass(RuleTruncated, 1)
 	return a.certify(c, a.prev)
 }
 
