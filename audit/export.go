@@ -30,33 +30,29 @@ func Export(ctx context.Context, src Source, g *chain.Genesis, w io.Writer, prog
 	if err != nil {
 		return 0, err
 	}
-	raw, _ := src.(rawSource)
+	next := func() ([]byte, error) {
+		b, err := src.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	if raw, ok := src.(rawSource); ok {
+		next = raw.NextRaw
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fw.Blocks(), err
 		}
-		if raw != nil {
-			b, err := raw.NextRaw()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fw.Blocks(), err
-			}
-			if err := fw.WriteRawBlock(b); err != nil {
-				return fw.Blocks(), err
-			}
-		} else {
-			b, err := src.Next(ctx)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fw.Blocks(), err
-			}
-			if err := fw.WriteBlock(b); err != nil {
-				return fw.Blocks(), err
-			}
+		b, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fw.Blocks(), err
+		}
+		if err := fw.WriteRawBlock(b); err != nil {
+			return fw.Blocks(), err
 		}
 		if progress != nil && fw.Blocks()%64 == 0 {
 			done, total := src.Progress()

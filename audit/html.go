@@ -11,12 +11,6 @@ import (
 func (r *Report) WriteHTML(w io.Writer) error { return reportPage.Execute(w, r) }
 
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"short": func(s string) string {
-		if len(s) > 14 {
-			return s[:8] + "…" + s[len(s)-4:]
-		}
-		return s
-	},
 	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
