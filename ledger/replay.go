@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -50,8 +51,8 @@ func OpenLevelDBReadOnly(dir string) (Store, error) {
 }
 
 // ReplayStore is an in-memory store for re-executing a chain: it keeps the
-// state, the trie, the metadata and the expiry index, only the latest block,
-// and no history (certificates, receipts, transaction and record indexes).
+// state, the trie, the metadata and the expiry index, the latest block's
+// header (as a block without transactions), and no history (certificates, receipts, transaction and record indexes).
 // goleveldb's memtable never reuses the space of an overwritten value, so
 // the store copies its live entries into a fresh one after every
 // compactAfter bytes written: memory follows the state's size, not the
@@ -65,7 +66,7 @@ type ReplayStore struct {
 
 // NewReplayStore returns an empty replay store.
 func NewReplayStore() *ReplayStore {
-	return &ReplayStore{mem: NewMemStore(), compactAfter: 128 << 20}
+	return &ReplayStore{mem: NewMemStore(), compactAfter: 64 << 20}
 }
 
 // history is what a replay does not keep.
@@ -91,6 +92,11 @@ func (s *ReplayStore) Write(b Batch) error {
 				kept.ops = append(kept.ops, memOp{key: s.lastBlock, del: true})
 			}
 			s.lastBlock = op.key
+			header, err := headerOnly(op.value)
+			if err != nil {
+				return err
+			}
+			op.value = header
 		}
 		kept.ops = append(kept.ops, op)
 		s.written += len(op.key) + len(op.value)
@@ -102,6 +108,20 @@ func (s *ReplayStore) Write(b Batch) error {
 		return s.compact()
 	}
 	return nil
+}
+
+// headerOnly re-encodes a stored block without its transactions: the
+// ledger reads only the head block's header back.
+func headerOnly(block []byte) ([]byte, error) {
+	content, _, err := rlp.SplitList(block)
+	if err != nil {
+		return nil, fmt.Errorf("replay store: block: %w", err)
+	}
+	_, _, rest, err := rlp.Split(content)
+	if err != nil {
+		return nil, fmt.Errorf("replay store: block header: %w", err)
+	}
+	return rlp.EncodeToBytes([]rlp.RawValue{content[:len(content)-len(rest)], {0xc0}})
 }
 
 // compact copies the live entries into a fresh memory store.
