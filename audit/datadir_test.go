@@ -3,6 +3,8 @@ package audit
 import (
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/sovereign-ledger/sovereign/audit/chaingen"
 	"github.com/sovereign-ledger/sovereign/chain"
@@ -53,14 +55,28 @@ func TestDataDirAuditComparesStoredState(t *testing.T) {
 	}
 
 	// Give bob a little more CNY in the stored state only.
-	store, err = ledger.OpenLevelDB(ChainData(dir))
+	bumpStoredBalance(t, dir, addr(1))
+	rep = auditDir()
+	f := rep.First()
+	if rep.Passed || f == nil || f.Rule != RuleStoredState || f.Height != 6 {
+		t.Fatalf("changed stored balance: first finding %v, want %s at height 6", f, RuleStoredState)
+	}
+	t.Logf("caught: %s", f)
+}
+
+// bumpStoredBalance adds 100 minor units of CNY to an account in a data
+// dir's stored state, and nowhere else.
+func bumpStoredBalance(t *testing.T, dir string, a common.Address) {
+	t.Helper()
+	store, err := ledger.OpenLevelDB(ChainData(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := stateKey(chain.AccountKey(addr(1)))
+	defer store.Close()
+	key := stateKey(chain.AccountKey(a))
 	raw, err := store.Get(key)
 	if err != nil || raw == nil {
-		t.Fatalf("bob's account: %v", err)
+		t.Fatalf("account %s: %v", a, err)
 	}
 	var acct chain.Account
 	if err := rlp.DecodeBytes(raw, &acct); err != nil {
@@ -75,12 +91,4 @@ func TestDataDirAuditComparesStoredState(t *testing.T) {
 	if err := store.Write(batch); err != nil {
 		t.Fatal(err)
 	}
-	store.Close()
-
-	rep = auditDir()
-	f := rep.First()
-	if rep.Passed || f == nil || f.Rule != RuleStoredState || f.Height != 6 {
-		t.Fatalf("changed stored balance: first finding %v, want %s at height 6", f, RuleStoredState)
-	}
-	t.Logf("caught: %s", f)
 }

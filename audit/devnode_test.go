@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sovereign-ledger/sovereign/ledger"
@@ -53,6 +52,8 @@ func TestRealNodeChain(t *testing.T) {
 		t.Fatalf("exported file: %v", rep.Findings)
 	}
 
+	t.Run("tamper", func(t *testing.T) { runTampers(t, file.Bytes(), 1) })
+
 	// Import into a fresh data dir, then audit that dir as a node's.
 	imported := t.TempDir()
 	store, err := ledger.OpenLevelDB(ChainData(imported))
@@ -82,8 +83,12 @@ func TestRealNodeChain(t *testing.T) {
 	if err := os.CopyFS(copied, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(filepath.Join(copied, "chaindata", "LOCK"))
-	if rep := auditDir(copied); !rep.Passed || rep.Chain.Height < blocks {
+	rep = auditDir(copied)
+	if !rep.Passed || rep.Chain.Height < blocks {
 		t.Fatalf("node's data dir: %v", rep.Findings)
+	}
+	bumpStoredBalance(t, copied, devnode.Addr(devnode.Bob))
+	if f := auditDir(copied).First(); f == nil || f.Rule != RuleStoredState || f.Height != rep.Chain.Height {
+		t.Fatalf("a balance changed in the node's stored state: first finding %v, want %s at %d", f, RuleStoredState, rep.Chain.Height)
 	}
 }

@@ -59,81 +59,103 @@ func (r *Report) checks(rule string) *Check {
 	return nil
 }
 
-// TestTamperedChainFails tampers with a real chain in each way an auditor
-// must catch and checks the first finding's rule and height.
+// TestTamperedChainFails tampers with a real 4-validator chain in each way
+// an auditor must catch and checks the first finding's rule and height
+// (TestRealNodeChain does the same to a chain a real node made).
 func TestTamperedChainFails(t *testing.T) {
-	raw := mixedChainFile(t)
+	runTampers(t, mixedChainFile(t), 4)
+}
+
+// tamper is one way of tampering with a chain file: it returns the
+// tampered file and the height its first finding must name (0: any).
+type tamper struct {
+	name  string
+	apply func(p *parsed) ([]byte, uint64)
+	rule  string
+}
+
+// busy is the index of the first block from index from on with at least two
+// transactions.
+func busy(t testing.TB, p *parsed, from int) int {
+	for i := from; i < len(p.blocks); i++ {
+		if len(p.blocks[i].Txs) >= 2 {
+			return i
+		}
+	}
+	t.Fatal("no block with two transactions to tamper with")
+	return 0
+}
+
+func runTampers(t *testing.T, raw []byte, validators int) {
 	g := parse(t, raw).genesis
-	cases := []struct {
-		name   string
-		tamper func(p *parsed) []byte
-		rule   string
-		height uint64
-	}{
-		{"flip a byte in a transaction", func(p *parsed) []byte {
-			b := p.blocks[4]
-			enc := b.Txs[3].Bytes()
+	cases := []tamper{
+		{"flip a byte in a transaction", func(p *parsed) ([]byte, uint64) {
+			b := p.blocks[busy(t, p, 2)]
+			enc := b.Txs[1].Bytes()
 			enc[len(enc)-20] ^= 0x01 // inside the signature
 			tx, err := chain.DecodeTx(enc)
 			if err != nil {
 				t.Fatal(err)
 			}
-			b.Txs[3] = tx
-			return p.encode(t)
-		}, RuleTxRoot, 5},
-		{"drop a transaction from a block", func(p *parsed) []byte {
-			b := p.blocks[6]
-			b.Txs = append(b.Txs[:2], b.Txs[3:]...)
-			return p.encode(t)
-		}, RuleTxRoot, 7},
-		{"certificate with too few signatures", func(p *parsed) []byte {
-			lc := p.blocks[8].Header.LastCommit // certifies block 8
-			lc.Sigs = lc.Sigs[:2]               // 2 of 4: not more than 2/3
-			return p.encode(t)
-		}, RuleCertificate, 8},
-		{"final certificate with too few signatures", func(p *parsed) []byte {
-			p.final.Sigs = p.final.Sigs[:1]
-			return p.encode(t)
-		}, RuleCertificate, 12},
-		{"block by a validator that is not the key holder", func(p *parsed) []byte {
+			b.Txs[1] = tx
+			return p.encode(t), b.Height()
+		}, RuleTxRoot},
+		{"drop a transaction from a block", func(p *parsed) ([]byte, uint64) {
+			b := p.blocks[busy(t, p, 3)]
+			b.Txs = append(b.Txs[:1], b.Txs[2:]...)
+			return p.encode(t), b.Height()
+		}, RuleTxRoot},
+		{"certificate with too few signatures", func(p *parsed) ([]byte, uint64) {
+			lc := p.blocks[len(p.blocks)/2].Header.LastCommit
+			lc.Sigs = lc.Sigs[:len(lc.Sigs)/2] // half the power: not more than 2/3
+			return p.encode(t), lc.Height
+		}, RuleCertificate},
+		{"final certificate with too few signatures", func(p *parsed) ([]byte, uint64) {
+			p.final.Sigs = p.final.Sigs[:len(p.final.Sigs)/4]
+			return p.encode(t), p.final.Height
+		}, RuleCertificate},
+		{"reorder two blocks", func(p *parsed) ([]byte, uint64) {
+			i := len(p.blocks) / 2
+			p.blocks[i], p.blocks[i+1] = p.blocks[i+1], p.blocks[i]
+			return p.encode(t), uint64(i + 1)
+		}, RuleHeight},
+		{"truncate the file", func(p *parsed) ([]byte, uint64) {
+			return raw[:len(raw)*2/3], 0
+		}, RuleTruncated},
+		{"cut the final certificate", func(p *parsed) ([]byte, uint64) {
+			p.final = nil
+			return p.encode(t), uint64(len(p.blocks))
+		}, RuleTruncated},
+		{"change a block's time", func(p *parsed) ([]byte, uint64) {
+			p.blocks[3].Header.Time = p.blocks[2].Header.Time
+			return p.encode(t), 4
+		}, RuleTime},
+	}
+	if validators > 1 {
+		cases = append(cases, tamper{"block by a validator that is not the key holder", func(p *parsed) ([]byte, uint64) {
 			// Every validator colludes: they sign the forged last block, so
 			// only the holder rule can catch it.
-			b := p.blocks[11]
-			vs := g.ValidatorSet()
-			for _, v := range vs.Validators {
+			b := p.blocks[len(p.blocks)-1]
+			for _, v := range g.ValidatorSet().Validators {
 				if v.Address != b.Header.Proposer {
 					b.Header.Proposer = v.Address
 					break
 				}
 			}
-			p.final = chaingen.Certify(g.ChainID, devnetValidatorKeys(4), b.Hash(), b.Height(), 0)
-			return p.encode(t)
-		}, RuleProposer, 12},
-		{"reorder two blocks", func(p *parsed) []byte {
-			p.blocks[5], p.blocks[6] = p.blocks[6], p.blocks[5]
-			return p.encode(t)
-		}, RuleHeight, 6},
-		{"truncate the file", func(p *parsed) []byte {
-			return raw[:len(raw)*2/3]
-		}, RuleTruncated, 0},
-		{"cut the final certificate", func(p *parsed) []byte {
-			p.final = nil
-			return p.encode(t)
-		}, RuleTruncated, 12},
-		{"change a block's time", func(p *parsed) []byte {
-			p.blocks[3].Header.Time = p.blocks[2].Header.Time
-			return p.encode(t)
-		}, RuleTime, 4},
+			p.final = chaingen.Certify(g.ChainID, devnetValidatorKeys(validators), b.Hash(), b.Height(), 0)
+			return p.encode(t), b.Height()
+		}, RuleProposer})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := audit(t, memSource(t, tc.tamper(parse(t, raw))), Config{})
+			tampered, height := tc.apply(parse(t, raw))
+			rep := audit(t, memSource(t, tampered), Config{})
 			f := rep.First()
 			if rep.Passed || f == nil {
 				t.Fatal("tampered chain passes")
 			}
-			if f.Rule != tc.rule || (tc.height != 0 && f.Height != tc.height) {
-				t.Fatalf("first finding %s, want %s at height %d", f, tc.rule, tc.height)
+			if f.Rule != tc.rule || (height != 0 && f.Height != height) {
+				t.Fatalf("first finding %s, want %s at height %d", f, tc.rule, height)
 			}
 			t.Logf("caught: %s", f)
 		})
