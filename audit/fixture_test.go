@@ -49,6 +49,9 @@ func buildMixed(t testing.TB, store ledger.Store, blocks int) *chaingen.Chain {
 			txs = append(txs, c.Sign(bob, chain.Refund{Escrow: prevHold2}))
 		}
 		prevHold2, prevHold = prevHold, hold.Hash()
+		if i == 4 { // validator 1 signed two blocks at one height and round: alice reports it
+			txs = append(txs, c.Sign(alice, equivocation(t, c, 1)))
+		}
 		if i%2 == 1 { // bob spends what unlocked (locks from releases mature after 5 s)
 			txs = append(txs, c.Sign(bob, chain.Transfer{To: addr(2), Asset: "CNY", Amount: 3}))
 		}
@@ -154,4 +157,19 @@ func audit(t testing.TB, src Source, cfg Config) *Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// equivocation is evidence of validator i precommitting two blocks at
+// height 1, round 0.
+func equivocation(t testing.TB, c *chaingen.Chain, i int) chain.Evidence {
+	vote := func(block common.Hash) chain.SignedVote {
+		v := chain.SignedVote{Type: chain.VotePrecommit, Height: 1, Round: 0, BlockHash: block, Validator: crypto.PubkeyToAddress(c.Keys[i].PublicKey)}
+		sig, err := crypto.Sign(v.SignHash(c.Genesis.ChainID).Bytes(), c.Keys[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Sig = sig
+		return v
+	}
+	return chain.Evidence{A: vote(common.Hash{1}), B: vote(common.Hash{2})}
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"github.com/ethereum/go-ethereum/crypto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,6 +40,9 @@ func TestUntamperedChainPasses(t *testing.T) {
 	bankA := rep.Banks[0]
 	if bankA.Matched == 0 || bankA.Mismatched != 4 {
 		t.Errorf("bank A reconciliation %+v, want matched records and 4 stray feedbacks mismatched", bankA)
+	}
+	if len(rep.Evidence) != 1 || rep.Evidence[0].Height != 5 || rep.Evidence[0].Validator != crypto.PubkeyToAddress(devnet.Key(devnet.Seed, "validator", 1).PublicKey) {
+		t.Errorf("evidence on chain: %+v, want validator 1's equivocation at height 5", rep.Evidence)
 	}
 	dir := t.TempDir()
 	if err := rep.WriteDir(dir); err != nil {
