@@ -23,6 +23,11 @@ import (
 	"github.com/sovereign-ledger/sovereign/ledger"
 )
 
+// HashChainLength is the length of the validators' hash chains here:
+// shorter than the devnet's (which take a second each to derive), enough
+// for 16,000 blocks a validator.
+const HashChainLength = 1 << 14
+
 // BlockInterval is the block time step.
 const BlockInterval = 1000 // ms
 
@@ -52,14 +57,15 @@ func devHashChains(n int) []*chain.HashChain {
 	out := make([]*chain.HashChain, n)
 	for i := range out {
 		if hashChains[i] == nil {
-			hashChains[i] = chain.NewHashChain(devnet.HashChainSecret(devnet.Seed, i), chain.DefaultHashChainLength)
+			hashChains[i] = chain.NewHashChain(devnet.HashChainSecret(devnet.Seed, i), HashChainLength)
 		}
 		out[i] = hashChains[i]
 	}
 	return out
 }
 
-// Genesis is the devnet genesis with n validators, a 5 s protection period
+// Genesis is the devnet genesis with n validators (the devnet's keys and
+// hash-chain secrets, chains of HashChainLength), a 5 s protection period
 // and a 3 s feedback deadline, so locks mature and records go overdue in a
 // short chain.
 // Each call returns a fresh copy (the validators' tips are derived once).
@@ -68,7 +74,11 @@ func Genesis(n int) *chain.Genesis {
 	raw, ok := geneses[n]
 	memoMu.Unlock()
 	if !ok {
-		g := devnet.DefaultGenesis(n)
+		g := devnet.DefaultGenesis(0)
+		for i, hc := range devHashChains(n) {
+			g.Validators = append(g.Validators, chain.GenesisValidator{Address: devnet.Address(devnet.Seed, "validator", i),
+				Name: fmt.Sprintf("validator-%d", i), Power: 1, RevealTip: hc.Tip(), RevealLength: hc.Length()})
+		}
 		g.Params.ProtectionPeriod = chain.Duration(5 * time.Second)
 		g.Params.FeedbackDeadline = chain.Duration(3 * time.Second)
 		var err error
