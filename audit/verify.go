@@ -308,9 +308,18 @@ func (a *auditor) finalCertificate() error {
 // participation counts who produced the block and whose turns it skipped.
 func (a *auditor) participation(h *chain.Header, seed common.Hash) {
 	a.vstats[h.Proposer].Proposed++
-	a.vstats[a.vs.Holder(seed, 0)].HolderTurns++
-	for r := uint32(0); r < h.Round; r++ {
-		a.vstats[a.vs.Holder(seed, r)].Missed++
+	order := a.vs.HolderOrder(seed)
+	a.vstats[order[0]].HolderTurns++
+	// Round r's holder is order[r mod n]: each round before the block's
+	// was a turn its holder missed (counted without a loop over rounds, so a
+	// hostile round number costs nothing).
+	n := uint64(len(order))
+	for i, v := range order {
+		missed := uint64(h.Round) / n
+		if uint64(i) < uint64(h.Round)%n {
+			missed++
+		}
+		a.vstats[v].Missed += missed
 	}
 	a.rep.KeyPath = append(a.rep.KeyPath, KeyStep{Height: h.Height, Round: h.Round, Proposer: h.Proposer})
 	if len(a.rep.KeyPath) > 2*keyPathLength {
