@@ -55,6 +55,9 @@ func buildMixed(t testing.TB, store ledger.Store, blocks int) *chaingen.Chain {
 		if i%2 == 1 { // bob spends what unlocked (locks from releases mature after 5 s)
 			txs = append(txs, c.Sign(bob, chain.Transfer{To: addr(2), Asset: "CNY", Amount: 3}))
 		}
+		if i == 6 { // two silent key holders: the block comes in round 2
+			c.Round = 2
+		}
 		if _, err := c.Next(txs); err != nil {
 			t.Fatalf("block %d: %v", i+1, err)
 		}

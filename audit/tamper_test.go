@@ -29,10 +29,14 @@ func TestUntamperedChainPasses(t *testing.T) {
 			t.Errorf("check %s: %+v", rule, ch)
 		}
 	}
-	var proposers, signed uint64
+	var proposers, signed, missed uint64
 	for _, v := range rep.Validators {
 		proposers += v.Proposed
 		signed += v.Signed
+		missed += v.Missed
+	}
+	if rep.KeyPath[6].Round != 2 || missed != 2 {
+		t.Errorf("block 7 came in round 2: key path %+v, %d missed turns", rep.KeyPath[6], missed)
 	}
 	if proposers != 12 || signed != 12*4 {
 		t.Errorf("participation: %d blocks produced, %d signatures, want 12 and 48: %+v", proposers, signed, rep.Validators)

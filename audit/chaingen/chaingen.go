@@ -38,6 +38,9 @@ type Chain struct {
 	Keys    []*ecdsa.PrivateKey // validators
 	// Signers is how many validators sign each certificate (default: all).
 	Signers int
+	// Round is the round the next block is produced in (its holder's turn,
+	// as after Round silent holders); Next resets it to 0.
+	Round uint32
 	hcs     []*chain.HashChain
 	nonces  map[common.Address]uint64
 	last    *chain.Certificate // the head's certificate
@@ -196,7 +199,9 @@ func (c *Chain) Next(txs []*chain.Tx) (*chain.Block, error) {
 	l := c.Ledger
 	head := l.Head()
 	st := l.State()
-	holder := c.Genesis.ValidatorSet().Holder(st.Seed(), 0)
+	round := c.Round
+	c.Round = 0
+	holder := c.Genesis.ValidatorSet().Holder(st.Seed(), round)
 	idx := -1
 	for i, k := range c.Keys {
 		if crypto.PubkeyToAddress(k.PublicKey) == holder {
@@ -211,14 +216,14 @@ func (c *Chain) Next(txs []*chain.Tx) (*chain.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, ex, err := l.Build(ledger.BlockTemplate{Time: head.Time + BlockInterval, Proposer: holder, Reveal: reveal, LastCommit: c.last}, txs)
+	b, ex, err := l.Build(ledger.BlockTemplate{Round: round, Time: head.Time + BlockInterval, Proposer: holder, Reveal: reveal, LastCommit: c.last}, txs)
 	if err != nil {
 		return nil, err
 	}
 	if len(ex.Dropped) > 0 {
 		return nil, fmt.Errorf("block %d dropped tx %s: %w", b.Height(), ex.Dropped[0].Tx.Hash(), ex.Dropped[0].Err)
 	}
-	cert := c.Certify(b.Hash(), b.Height(), 0)
+	cert := c.Certify(b.Hash(), b.Height(), round)
 	if err := l.Commit(b, cert); err != nil {
 		return nil, err
 	}
