@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -98,8 +99,9 @@ func (a *auditor) run(ctx context.Context) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	blocks := a.pipeline(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }() // the source is not read after Run returns
+	blocks := a.pipeline(ctx, &wg)
 	for it := range blocks {
 		if it.err != nil {
 			return a.sourceError(it.err)
@@ -136,10 +138,12 @@ type item struct {
 
 // pipeline reads blocks and recovers their transactions' signers (on every
 // core, ledger.RecoverSigners) ahead of the sequential execution.
-func (a *auditor) pipeline(ctx context.Context) <-chan item {
+func (a *auditor) pipeline(ctx context.Context, wg *sync.WaitGroup) <-chan item {
 	read := make(chan item, a.cfg.Lookahead)
 	recovered := make(chan item, a.cfg.Lookahead)
+	wg.Add(2)
 	go func() {
+		defer wg.Done()
 		defer close(read)
 		for {
 			b, err := a.src.Next(ctx)
@@ -157,6 +161,7 @@ func (a *auditor) pipeline(ctx context.Context) <-chan item {
 		}
 	}()
 	go func() {
+		defer wg.Done()
 		defer close(recovered)
 		for it := range read {
 			if it.b != nil {

@@ -40,10 +40,10 @@ type Chain struct {
 	Signers int
 	// Round is the round the next block is produced in (its holder's turn,
 	// as after Round silent holders); Next resets it to 0.
-	Round uint32
-	hcs     []*chain.HashChain
-	nonces  map[common.Address]uint64
-	last    *chain.Certificate // the head's certificate
+	Round  uint32
+	hcs    []*chain.HashChain
+	nonces map[common.Address]uint64
+	last   *chain.Certificate // the head's certificate
 }
 
 var (
