@@ -141,7 +141,9 @@ func (s *DataDirSource) NextRaw() ([]byte, error) {
 
 func (s *DataDirSource) Final() *chain.Certificate { return s.final }
 
-// RPCSource reads final blocks from a node's JSON-RPC.
+// RPCSource reads final blocks from a node's JSON-RPC, a few requests in
+// flight so that the node answers on all its cores (it recovers every
+// sender to serve a full block).
 type RPCSource struct {
 	url     string
 	c       *wallet.Client
@@ -149,6 +151,16 @@ type RPCSource struct {
 	final   uint64
 	next    uint64
 	cert    *chain.Certificate
+	pending []chan fetched // requests in flight, in height order
+	asked   uint64         // highest height requested
+}
+
+// rpcInFlight is how many blocks are requested ahead.
+const rpcInFlight = 4
+
+type fetched struct {
+	rb  *rpc.Block
+	err error
 }
 
 // OpenRPC reads the genesis and the final height of the node at url.
@@ -181,21 +193,34 @@ func (s *RPCSource) Next(ctx context.Context) (*chain.Block, error) {
 	if s.next > s.final {
 		return nil, io.EOF
 	}
-	rb, err := s.c.BlockByNumber(ctx, rpc.Height(s.next), true)
-	if err != nil {
-		return nil, fmt.Errorf("block %d from %s: %w", s.next, s.url, err)
+	for len(s.pending) < rpcInFlight && s.asked < s.final {
+		s.asked++
+		ch := make(chan fetched, 1)
+		go func(h uint64) {
+			rb, err := s.c.BlockByNumber(ctx, rpc.Height(h), true)
+			ch <- fetched{rb, err}
+		}(s.asked)
+		s.pending = append(s.pending, ch)
 	}
-	b, err := blockFromRPC(rb)
+	var f fetched
+	select {
+	case f = <-s.pending[0]:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	s.pending = s.pending[1:]
+	if f.err != nil {
+		return nil, fmt.Errorf("block %d from %s: %w", s.next, s.url, f.err)
+	}
+	b, err := blockFromRPC(f.rb)
 	if err != nil {
 		return nil, fmt.Errorf("%w: block %d from %s: %v", chainfile.ErrMalformed, s.next, s.url, err)
 	}
 	if s.next == s.final {
-		if rb.Certificate == nil {
-			// The head's certificate is not served yet: stop one short, where
-			// the head carries it.
+		if f.rb.Certificate == nil {
 			return nil, errors.New("the node serves no certificate for its final head yet; try again")
 		}
-		s.cert = certificateFromRPC(rb.Certificate)
+		s.cert = certificateFromRPC(f.rb.Certificate)
 	}
 	s.next++
 	return b, nil
