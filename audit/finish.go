@@ -116,6 +116,10 @@ func describeKey(k []byte) string {
 		return "bank " + common.BytesToAddress(k[1:]).Hex()
 	case chain.PrefixValidator:
 		return "validator " + common.BytesToAddress(k[1:]).Hex()
+	case chain.PrefixRequest:
+		return "payment request " + common.BytesToHash(k[1:]).Hex()
+	case chain.PrefixAlias:
+		return "alias " + common.BytesToHash(k[1:]).Hex()
 	}
 	return fmt.Sprintf("state key %x", k)
 }

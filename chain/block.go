@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -30,10 +31,45 @@ func (h *Header) Hash() common.Hash { return rlpHash(h) }
 type Block struct {
 	Header *Header
 	Txs    []*Tx
+
+	// A block decoded from bytes (a proposal, a synced or stored block) is
+	// never changed afterwards, and a node hashes its header many times:
+	// to check the proposal, vote, match votes and the certificate, commit
+	// and store it. Its hash is computed once and kept here. A block built
+	// in memory is hashed on every call, so its builder, or a test, may
+	// still change the header.
+	decoded bool
+	hash    atomic.Pointer[common.Hash]
+}
+
+// wireBlock is Block's canonical encoding.
+type wireBlock struct {
+	Header *Header
+	Txs    []*Tx
+}
+
+// DecodeRLP decodes a block and marks its header immutable (see Block).
+func (b *Block) DecodeRLP(s *rlp.Stream) error {
+	var w wireBlock
+	if err := s.Decode(&w); err != nil {
+		return err
+	}
+	b.Header, b.Txs, b.decoded = w.Header, w.Txs, true
+	return nil
 }
 
 // Hash is the header's hash.
-func (b *Block) Hash() common.Hash { return b.Header.Hash() }
+func (b *Block) Hash() common.Hash {
+	if !b.decoded {
+		return b.Header.Hash()
+	}
+	if h := b.hash.Load(); h != nil {
+		return *h
+	}
+	h := b.Header.Hash()
+	b.hash.Store(&h)
+	return h
+}
 
 // Height is the header's height.
 func (b *Block) Height() uint64 { return b.Header.Height }

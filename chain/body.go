@@ -137,6 +137,12 @@ var txTypeNames = map[TxType]string{
 	TxFeedback:        "feedback",
 	TxEvidence:        "evidence",
 	TxCommitHashChain: "commit_hash_chain",
+	TxBindAlias:       "bind_alias",
+	TxUnbindAlias:     "unbind_alias",
+	TxRequest:         "request",
+	TxAccept:          "accept",
+	TxDecline:         "decline",
+	TxCancelRequest:   "cancel_request",
 }
 
 // MaxSigs is how many signatures a transaction of type t may carry: the
@@ -170,6 +176,12 @@ var bodyDecoders = map[TxType]func([]byte) (Body, error){
 	TxFeedback:        decodeAs[Feedback],
 	TxEvidence:        decodeAs[Evidence],
 	TxCommitHashChain: decodeAs[CommitHashChain],
+	TxBindAlias:       decodeAs[BindAlias],
+	TxUnbindAlias:     decodeAs[UnbindAlias],
+	TxRequest:         decodeAs[PaymentRequest],
+	TxAccept:          decodeAs[Accept],
+	TxDecline:         decodeAs[Decline],
+	TxCancelRequest:   decodeAs[CancelRequest],
 }
 
 func decodeAs[T Body](payload []byte) (Body, error) {
@@ -202,6 +214,8 @@ func (tx *Tx) Debit() (asset string, amount uint64) {
 	case Hold:
 		return b.Asset, b.Amount
 	case Withdraw:
+		return b.Asset, b.Amount
+	case Accept:
 		return b.Asset, b.Amount
 	}
 	return "", 0

@@ -16,27 +16,26 @@ func (e *RejectError) Error() string { return e.Code }
 
 // Rejection codes. Callers tell them apart with errors.Is.
 var (
-	ErrMalformed          = &RejectError{"malformed"}
-	ErrBadSignature       = &RejectError{"bad_signature"}
-	ErrWrongChain         = &RejectError{"wrong_chain"}
-	ErrBadNonce           = &RejectError{"bad_nonce"}
-	ErrNonceTooHigh       = &RejectError{"nonce_too_high"}
-	ErrUnknownType        = &RejectError{"unknown_type"}
-	ErrInsufficientFunds  = &RejectError{"insufficient_funds"}
-	ErrUnknownAsset       = &RejectError{"unknown_asset"}
-	ErrUnknownAccount     = &RejectError{"unknown_account"}
-	ErrAccountExists      = &RejectError{"account_exists"}
-	ErrNotAuthorized      = &RejectError{"not_authorized"}
-	ErrNotIssuer          = &RejectError{"not_issuer"}
-	ErrNotBank            = &RejectError{"not_bank"}
-	ErrZeroAmount         = &RejectError{"zero_amount"}
-	ErrOverflow           = &RejectError{"overflow"}
-	ErrSelfTransfer       = &RejectError{"self_transfer"}
-	ErrTooLarge           = &RejectError{"too_large"}
-	ErrAlreadyKnown       = &RejectError{"already_known"}
-	ErrPoolFull           = &RejectError{"pool_full"}
-	ErrSenderLimit        = &RejectError{"sender_limit"}
-	ErrUnderpricedReplace = &RejectError{"replacement_not_allowed"}
+	ErrMalformed         = &RejectError{"malformed"}
+	ErrBadSignature      = &RejectError{"bad_signature"}
+	ErrWrongChain        = &RejectError{"wrong_chain"}
+	ErrBadNonce          = &RejectError{"bad_nonce"}
+	ErrNonceTooHigh      = &RejectError{"nonce_too_high"}
+	ErrUnknownType       = &RejectError{"unknown_type"}
+	ErrInsufficientFunds = &RejectError{"insufficient_funds"}
+	ErrUnknownAsset      = &RejectError{"unknown_asset"}
+	ErrUnknownAccount    = &RejectError{"unknown_account"}
+	ErrAccountExists     = &RejectError{"account_exists"}
+	ErrNotAuthorized     = &RejectError{"not_authorized"}
+	ErrNotIssuer         = &RejectError{"not_issuer"}
+	ErrNotBank           = &RejectError{"not_bank"}
+	ErrZeroAmount        = &RejectError{"zero_amount"}
+	ErrOverflow          = &RejectError{"overflow"}
+	ErrSelfTransfer      = &RejectError{"self_transfer"}
+	ErrTooLarge          = &RejectError{"too_large"}
+	ErrAlreadyKnown      = &RejectError{"already_known"}
+	ErrPoolFull          = &RejectError{"pool_full"}
+	ErrSenderLimit       = &RejectError{"sender_limit"}
 
 	// Escrow, withdrawal and bank feedback (docs/ESCROW.md).
 	ErrEscrowNotFound        = &RejectError{"escrow_not_found"}
@@ -52,6 +51,7 @@ var (
 	ErrEvidenceKnown         = &RejectError{"evidence_known"}
 	ErrNotValidator          = &RejectError{"not_validator"}
 	ErrHashChainPending      = &RejectError{"hash_chain_pending"}
+	ErrDetailsNotEncrypted   = &RejectError{"details_not_encrypted"}
 )
 
 // AllRejectCodes lists every rejection so docs and tests can enumerate them.
@@ -60,10 +60,11 @@ var AllRejectCodes = []*RejectError{
 	ErrUnknownType, ErrInsufficientFunds, ErrUnknownAsset, ErrUnknownAccount,
 	ErrAccountExists, ErrNotAuthorized, ErrNotIssuer, ErrNotBank, ErrZeroAmount,
 	ErrOverflow, ErrSelfTransfer, ErrTooLarge, ErrAlreadyKnown, ErrPoolFull,
-	ErrSenderLimit, ErrUnderpricedReplace,
+	ErrSenderLimit,
 	ErrEscrowNotFound, ErrEscrowNotOpen, ErrAmountExceedsHold, ErrBadExpiry,
 	ErrBadArbiter, ErrHoldFeedbackRequired, ErrProtectionPeriod,
 	ErrWithdrawalKeyRequired, ErrFeedbackMismatch, ErrBadEvidence, ErrEvidenceKnown, ErrNotValidator, ErrHashChainPending,
+	ErrDetailsNotEncrypted,
 }
 
 // CodeOf returns the rejection code carried by err, or "" when err is nil,

@@ -48,6 +48,26 @@ type Params struct {
 	// RequireHoldFeedback refuses a release until the payer's bank has
 	// confirmed the hold (hold_placed feedback matched).
 	RequireHoldFeedback bool `json:"require_hold_feedback"`
+	// MaxExpiriesPerBlock caps the escrows one block voids at expiry; the
+	// rest are carried over to the next blocks, in expiry order. Zero
+	// means DefaultMaxExpiriesPerBlock (ExpiriesPerBlock).
+	MaxExpiriesPerBlock int `json:"max_expiries_per_block,omitempty"`
+	// AliasSalt salts the hashes under which aliases are bound
+	// (chain/alias.go); empty: derived from the chain id.
+	AliasSalt hexutil.Bytes `json:"alias_salt,omitempty"`
+}
+
+// DefaultMaxExpiriesPerBlock bounds the chain's own work at a block
+// boundary: a million holds expiring at once take 500 blocks, none larger
+// than a block of transactions (docs/adr/0032-bounded-block-work.md).
+const DefaultMaxExpiriesPerBlock = 2000
+
+// ExpiriesPerBlock is MaxExpiriesPerBlock, or its default when zero.
+func (p Params) ExpiriesPerBlock() int {
+	if p.MaxExpiriesPerBlock > 0 {
+		return p.MaxExpiriesPerBlock
+	}
+	return DefaultMaxExpiriesPerBlock
 }
 
 // GenesisAsset is a tokenized deposit currency and the banks that issue it.
@@ -216,6 +236,10 @@ func (g *Genesis) validateParams(p *problems) {
 	if g.Params.FeedbackDeadline < 0 {
 		fail("params.feedback_deadline", "must not be negative")
 	}
+	if g.Params.MaxExpiriesPerBlock < 0 {
+		fail("params.max_expiries_per_block", "must not be negative")
+	}
+	validateAliasSalt(p, g.Params.AliasSalt)
 }
 
 // validateBanks returns the member banks' addresses.

@@ -164,7 +164,7 @@ func TestBrowserFollowsChain(t *testing.T) {
 		if err := chromedp.Do(browser, chromedp.Navigate(url+page.hash)); err != nil {
 			t.Fatal(err)
 		}
-		if err := waitJS(browser, fmt.Sprintf(`document.querySelector('main').textContent.includes(%q)`, page.want), 10*time.Second); err != nil {
+		if err := waitJS(browser, fmt.Sprintf(`document.querySelector('main').textContent.includes(%q)`, page.want), 30*time.Second); err != nil { // chromium on a loaded 2-core machine
 			t.Fatalf("%s: no %q: %q", page.hash, page.want, text(browser, t, "main"))
 		}
 		screenshot(browser, t, shots, strings.ReplaceAll(strings.Split(page.hash, "/")[1], "#", "")+".png")

@@ -10,11 +10,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/indexer"
 	"github.com/sovereign-ledger/sovereign/indexer/internal/pgtest"
+	"github.com/sovereign-ledger/sovereign/node"
 	"github.com/sovereign-ledger/sovereign/node/devnode"
 	"github.com/sovereign-ledger/sovereign/rpc"
 )
@@ -125,7 +128,11 @@ func sum(units ...uint64) string {
 // balance movements summing to every total, every escrow's status and
 // amounts, every record's steps, the payout.
 func TestTablesAgreeWithNode(t *testing.T) {
-	c := devnode.Start(t, t.TempDir(), nil)
+	// Released funds stay locked through the checks below, however slowly
+	// a loaded machine runs them.
+	c := devnode.Start(t, t.TempDir(), func(cfg *node.Config) {
+		cfg.Genesis.Params.ProtectionPeriod = chain.Duration(10 * time.Minute)
+	})
 	ids := c.Workload(5)
 	c.Burst(300)
 	wd := c.Final(c.Client.Withdraw(c.Ctx, devnode.Bob, "CNY", "1.00", []byte("payout details"), nil))

@@ -40,6 +40,13 @@ func movements(ev chain.Event, escrowAmount func(common.Hash) (uint64, error)) (
 	case chain.EventTransfer:
 		move(party(0), -1, 0, 0, ev.Amount)
 		move(party(1), +1, 0, 0, ev.Amount)
+	case chain.EventRequestPaid:
+		// paid directly: the accept is a transfer from the payer to the
+		// merchant; paid into escrow, its escrow_opened moves the funds
+		if ev.Step == chain.SettleDirect.String() {
+			move(party(0), -1, 0, 0, ev.Amount)
+			move(party(1), +1, 0, 0, ev.Amount)
+		}
 	case chain.EventMint:
 		move(party(0), +1, 0, 0, ev.Amount)
 	case chain.EventBurn, chain.EventWithdrawal:

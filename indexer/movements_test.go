@@ -42,6 +42,9 @@ func TestMovements(t *testing.T) {
 		{"refund", ev(chain.EventEscrowRefunded, 100, payer, payee), []row{{payer, 100, -100, 0}}},
 		{"expiry", ev(chain.EventEscrowExpired, 100, payer, payee), []row{{payer, 100, -100, 0}}},
 		{"feedback moves nothing", ev(chain.EventFeedbackMatched, 100, payer, payee), nil},
+		{"request paid directly", func() chain.Event { e := ev(chain.EventRequestPaid, 5, payer, payee); e.Step = "direct"; return e }(), []row{{payer, -5, 0, 0}, {payee, 5, 0, 0}}},
+		{"request paid into escrow (its escrow_opened moves)", func() chain.Event { e := ev(chain.EventRequestPaid, 5, payer, payee); e.Step = "escrow"; return e }(), nil},
+		{"request opened moves nothing", ev(chain.EventRequestOpened, 5, payer, payee), nil},
 		{"rejection moves nothing", ev(chain.EventRejected, 0, payer), nil},
 	} {
 		got, err := movements(tc.ev, whole)

@@ -44,15 +44,6 @@ func debitAvailable(acct *chain.Account, asset string, amount uint64) (chain.Bal
 }
 
 func applyHold(st *State, c txContext, h chain.Hold) error {
-	if h.Amount == 0 {
-		return chain.ErrZeroAmount
-	}
-	if _, ok := st.Asset(h.Asset); !ok {
-		return chain.Reject(chain.ErrUnknownAsset, "%q", h.Asset)
-	}
-	if h.Payee == c.sender {
-		return chain.Reject(chain.ErrSelfTransfer, "payee is the payer")
-	}
 	if !st.hasAccount(h.Payee) {
 		return chain.Reject(chain.ErrUnknownAccount, "payee %s", h.Payee)
 	}
@@ -100,6 +91,11 @@ func openEscrow(st *State, id common.Hash) (*chain.Escrow, error) {
 	}
 	if e.Status != chain.EscrowOpen {
 		return nil, chain.Reject(chain.ErrEscrowNotOpen, "escrow %s is %s", id, e.Status)
+	}
+	if e.Expiry < st.block.Time {
+		// Past its expiry but not yet voided: the per-block cap carried it
+		// over. It is as good as expired; nothing may release or refund it.
+		return nil, chain.Reject(chain.ErrEscrowNotOpen, "escrow %s expired at %d and awaits voiding", id, e.Expiry)
 	}
 	return e, nil
 }
@@ -196,23 +192,27 @@ func endEscrow(st *State, e *chain.Escrow, status chain.EscrowStatus) {
 	e.Status, e.EndedHeight, e.EndedAt = status, st.block.Height, st.block.Time
 }
 
-// expireEscrows voids every open escrow whose expiry the block's time has
+// expireEscrows voids the open escrows whose expiry the block's time has
 // passed (expiry < block time): the held amount returns to the payer. The
 // chain does this itself at the start of the block, before any
-// transaction, so a release or refund in the same block finds it expired.
-func expireEscrows(st *State) error {
+// transaction. At most Params.ExpiriesPerBlock are voided per block, the
+// earliest first (expiry, then id: the expiry index's order); the rest are
+// carried over to the next blocks, and until then openEscrow treats them
+// as expired, so a release or refund finds them so either way.
+func expireEscrows(st *State, limit int) (int, error) {
 	now := st.block.Time
-	for _, id := range st.dueEscrows(now) {
+	due := st.dueEscrows(now, limit)
+	for _, id := range due {
 		e, ok := st.Escrow(id)
 		if !ok || e.Status != chain.EscrowOpen {
-			return fmt.Errorf("expiry index names escrow %s, which is not open", id)
+			return 0, fmt.Errorf("expiry index names escrow %s, which is not open", id)
 		}
 		payer, ok := st.Account(e.Payer)
 		if !ok {
-			return fmt.Errorf("escrow %s: payer %s missing", id, e.Payer)
+			return 0, fmt.Errorf("escrow %s: payer %s missing", id, e.Payer)
 		}
 		if err := unhold(payer, e, e.Amount); err != nil {
-			return err
+			return 0, err
 		}
 		e.Track.Expect(chain.FeedbackHoldReleased, e.Amount, now+ms(st.block.Params.FeedbackDeadline))
 		endEscrow(st, e, chain.EscrowExpired)
@@ -221,5 +221,5 @@ func expireEscrows(st *State) error {
 		st.SetEscrow(e)
 		st.emit(chain.Event{Kind: chain.EventEscrowExpired, Record: e.ID, Accounts: e.Parties(), Bank: e.Track.Bank, Asset: e.Asset, Amount: e.Amount, At: e.Expiry})
 	}
-	return st.Err()
+	return len(due), st.Err()
 }

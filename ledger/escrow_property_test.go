@@ -64,7 +64,7 @@ func TestEscrowInvariants(t *testing.T) {
 				body = chain.Refund{Escrow: record(m.open(rt, escrows))}
 				from = m.party(rt, body.(chain.Refund).Escrow, from)
 			case 5:
-				body = chain.Withdraw{Asset: asset, Amount: amount, Details: []byte("acct")}
+				body = chain.Withdraw{Asset: asset, Amount: amount, Details: sealedDetails}
 				if rapid.Bool().Draw(rt, "cosign") {
 					co = rapid.SampledFrom(wkeys).Draw(rt, "co")
 				}
@@ -196,7 +196,7 @@ func (m *escrowModel) block(rt *rapid.T, tx *chain.Tx) *chain.Receipt {
 	st := NewState(m.kv)
 	m.height++
 	st.SetBlock(BlockContext{Height: m.height, Time: m.now, Params: m.params})
-	if err := expireEscrows(st); err != nil {
+	if err := expireDue(st); err != nil {
 		rt.Fatalf("expire: %v", err)
 	}
 	expired := st.takeEvents()

@@ -224,13 +224,16 @@ func TestEscrowRules(t *testing.T) {
 		{name: "withdrawal key equal to the account", from: carol, body: func() chain.Body { return chain.SetWithdrawalKey{Key: addr(carol)} }, code: "malformed"},
 		{name: "set withdrawal key", from: carol, body: func() chain.Body { return chain.SetWithdrawalKey{Key: addr(wkey)} }, check: event(chain.EventWithdrawalKeySet)},
 		{name: "change withdrawal key without the old one", from: carol, body: func() chain.Body { return chain.SetWithdrawalKey{Key: addr(wrongKey)} }, code: "withdrawal_key_required"},
-		{name: "withdraw without the withdrawal key", from: carol, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 100, Details: []byte("x")} }, code: "withdrawal_key_required"},
-		{name: "withdraw co-signed by another key", from: carol, cosign: wrongKey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 100, Details: []byte("x")} }, code: "not_authorized"},
-		{name: "withdraw zero", from: carol, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Details: []byte("x")} }, code: "zero_amount"},
-		{name: "withdraw unknown asset", from: carol, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "EUR", Amount: 1, Details: []byte("x")} }, code: "unknown_asset"},
+		{name: "withdraw without the withdrawal key", from: carol, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 100, Details: sealedDetails} }, code: "withdrawal_key_required"},
+		{name: "withdraw co-signed by another key", from: carol, cosign: wrongKey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 100, Details: sealedDetails} }, code: "not_authorized"},
+		{name: "withdraw zero", from: carol, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Details: sealedDetails} }, code: "zero_amount"},
+		{name: "withdraw unknown asset", from: carol, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "EUR", Amount: 1, Details: sealedDetails} }, code: "unknown_asset"},
 		{name: "withdraw without details", from: carol, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 1} }, code: "malformed"},
-		{name: "withdraw overdraft", from: carol, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 10 * start, Details: []byte("x")} }, code: "insufficient_funds"},
-		{name: "withdraw", from: carol, cosign: wkey, label: "p1", body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 2_500, Details: []byte("x")} },
+		{name: "withdraw with plaintext details", from: carol, cosign: wkey, body: func() chain.Body {
+			return chain.Withdraw{Asset: "CNY", Amount: 1, Details: []byte("IBAN DE89 3704 0044 0532 0130 00, plain for all to read, and long enough to pass for ciphertext by length alone")}
+		}, code: "details_not_encrypted"},
+		{name: "withdraw overdraft", from: carol, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 10 * start, Details: sealedDetails} }, code: "insufficient_funds"},
+		{name: "withdraw", from: carol, cosign: wkey, label: "p1", body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 2_500, Details: sealedDetails} },
 			check: all(event(chain.EventWithdrawal), func(t *testing.T, _ *chain.Receipt) {
 				p, ok, _ := f.ledger.Payout(ids["p1"])
 				if !ok || p.Amount != 2_500 || p.Account != addr(carol) || p.Track.Bank != addr(bankA) || p.Track.Status(f.ledger.Head().Time) != chain.BankWaiting {
@@ -241,8 +244,8 @@ func TestEscrowRules(t *testing.T) {
 					t.Fatalf("burned %d", info.Burned)
 				}
 			})},
-		{name: "withdraw co-signed when no key is registered", from: dave, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 1, Details: []byte("x")} }, code: "not_authorized"},
-		{name: "withdraw with no key registered", from: dave, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 1, Details: []byte("x")} }},
+		{name: "withdraw co-signed when no key is registered", from: dave, cosign: wkey, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 1, Details: sealedDetails} }, code: "not_authorized"},
+		{name: "withdraw with no key registered", from: dave, body: func() chain.Body { return chain.Withdraw{Asset: "CNY", Amount: 1, Details: sealedDetails} }},
 		{name: "payout_executed by another bank", from: bankB, body: fb(chain.FeedbackPayoutExecuted, "p1", "CNY", 2_500), code: "not_authorized"},
 		{name: "payout_executed matches", from: bankA, body: fb(chain.FeedbackPayoutExecuted, "p1", "CNY", 2_500), check: func(t *testing.T, _ *chain.Receipt) {
 			p, _, _ := f.ledger.Payout(ids["p1"])
@@ -257,6 +260,19 @@ func TestEscrowRules(t *testing.T) {
 		{name: "waiting becomes overdue after the deadline", advance: time.Minute, from: alice, body: hold(bob, 1, time.Hour),
 			check: status("e7", chain.EscrowOpen, chain.BankOverdue)},
 	}
+	seen := f.runRows(t, rows, ids)
+	for _, code := range []*chain.RejectError{chain.ErrEscrowNotFound, chain.ErrEscrowNotOpen, chain.ErrAmountExceedsHold, chain.ErrBadExpiry, chain.ErrBadArbiter,
+		chain.ErrProtectionPeriod, chain.ErrWithdrawalKeyRequired, chain.ErrFeedbackMismatch, chain.ErrNotAuthorized, chain.ErrNotBank} {
+		if !seen[code.Code] {
+			t.Errorf("no row covers %s", code.Code)
+		}
+	}
+}
+
+// runRows runs specification rows block by block, each in its own block,
+// and returns the codes they covered. ids collects labelled hashes.
+func (f *fixture) runRows(t *testing.T, rows []escrowRow, ids map[string]common.Hash) map[string]bool {
+	t.Helper()
 	seen := map[string]bool{}
 	for _, row := range rows {
 		if !t.Run(row.name, func(t *testing.T) {
@@ -293,12 +309,7 @@ func TestEscrowRules(t *testing.T) {
 			t.FailNow() // later rows build on earlier ones
 		}
 	}
-	for _, code := range []*chain.RejectError{chain.ErrEscrowNotFound, chain.ErrEscrowNotOpen, chain.ErrAmountExceedsHold, chain.ErrBadExpiry, chain.ErrBadArbiter,
-		chain.ErrProtectionPeriod, chain.ErrWithdrawalKeyRequired, chain.ErrFeedbackMismatch, chain.ErrNotAuthorized, chain.ErrNotBank} {
-		if !seen[code.Code] {
-			t.Errorf("no row covers %s", code.Code)
-		}
-	}
+	return seen
 }
 
 // checkOnlyNonceChanged asserts a rejection changed nothing but the sender's
@@ -420,7 +431,7 @@ func TestExpiryBoundary(t *testing.T) {
 func TestWithdrawEnvelope(t *testing.T) {
 	f := newFixture(t, 2)
 	alice, bob := f.customers[0], f.customers[1]
-	w := chain.Withdraw{Asset: "CNY", Amount: 1, Details: []byte("x")}
+	w := chain.Withdraw{Asset: "CNY", Amount: 1, Details: sealedDetails}
 	three := f.txCo(alice, bob, w)
 	_ = three.Sign(devnet.Key(testSeed, "x", 0))
 	twice := chain.NewTx(f.g.ChainID, 0, w)

@@ -15,28 +15,11 @@ import (
 // means the transaction cannot be in a block at all; a ledger rejection is
 // not an error but a receipt carrying the code, with the nonce spent.
 func ApplyTx(st *State, chainID string, tx *chain.Tx) (*chain.Receipt, error) {
-	if tx.ChainID() != chainID {
-		return nil, chain.Reject(chain.ErrWrongChain, "transaction is for chain %q, this is %q", tx.ChainID(), chainID)
-	}
-	signers, err := tx.Signers()
+	c, acct, err := checkEnvelope(st, chainID, tx)
 	if err != nil {
 		return nil, err
 	}
-	if n := chain.MaxSigs(tx.Type()); len(signers) > n {
-		return nil, chain.Reject(chain.ErrBadSignature, "%s takes at most %d signatures, has %d", tx.Type(), n, len(signers))
-	}
-	sender := signers[0]
-	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender}
-	if len(signers) == 2 {
-		if signers[1] == sender {
-			return nil, chain.Reject(chain.ErrBadSignature, "the sender signed twice")
-		}
-		c.cosigner = &signers[1]
-	}
-	acct, ok := st.Account(sender)
-	if !ok {
-		return nil, chain.Reject(chain.ErrUnknownAccount, "sender %s is not registered", sender)
-	}
+	sender := c.sender
 	if tx.Nonce() != acct.Nonce {
 		return nil, chain.Reject(chain.ErrBadNonce, "sender %s nonce %d, transaction has %d", sender, acct.Nonce, tx.Nonce())
 	}

@@ -37,15 +37,6 @@ func loadRecord(st *State, kind chain.FeedbackKind, id common.Hash) (*record, bo
 // the code is feedback_mismatch. Balances never change either way.
 func applyFeedback(st *State, c txContext, fb chain.Feedback) error {
 	bank := c.sender
-	if _, ok := st.Bank(bank); !ok {
-		return chain.Reject(chain.ErrNotBank, "%s is not a member bank", bank)
-	}
-	if !fb.Kind.Known() {
-		return chain.Reject(chain.ErrMalformed, "feedback kind %d", fb.Kind)
-	}
-	if fb.Ref == "" || len(fb.Ref) > chain.MaxBankRefLen {
-		return chain.Reject(chain.ErrMalformed, "bank reference must be 1-%d bytes", chain.MaxBankRefLen)
-	}
 	ex := chain.Exception{Tx: c.hash, Height: st.block.Height, Time: st.block.Time, Bank: bank, Record: fb.Record,
 		Kind: fb.Kind, Asset: fb.Asset, Amount: fb.Amount, Ref: fb.Ref}
 	ev := chain.Event{Record: fb.Record, Bank: bank, Asset: fb.Asset, Amount: fb.Amount, Step: fb.Kind.String(), Ref: fb.Ref}
@@ -62,6 +53,8 @@ func applyFeedback(st *State, c txContext, fb chain.Feedback) error {
 	reason := ""
 	next, waiting := rec.track.Next()
 	switch {
+	case fb.Kind == chain.FeedbackReversal:
+		reason = chain.ReasonReversal
 	case !waiting || next.Kind != fb.Kind:
 		reason = chain.ReasonUnexpectedStep
 	case fb.Asset != rec.asset:

@@ -3,7 +3,6 @@ package ledger
 import (
 	"encoding/binary"
 	"fmt"
-	"sort"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -26,44 +25,6 @@ const (
 	bankRecordPayout    = 'p'
 	bankRecordException = 'x' // a feedback naming no record: the exception itself is the record
 )
-
-// expiryIndexKey orders open escrows by expiry.
-func expiryIndexKey(expiry uint64, id common.Hash) []byte {
-	k := make([]byte, 0, 1+8+common.HashLength)
-	k = append(k, kExpiry)
-	k = binary.BigEndian.AppendUint64(k, expiry)
-	return append(k, id[:]...)
-}
-
-// DueEscrows implements KV over the committed expiry index.
-func (k stateKV) DueEscrows(before uint64, fn func(id common.Hash) bool) error {
-	return k.s.scan([]byte{kExpiry}, binary.BigEndian.AppendUint64([]byte{kExpiry}, before), false, func(key, _ []byte) bool {
-		return fn(common.BytesToHash(key[9:]))
-	})
-}
-
-// expiryIndex lists the expiry index entries the block's writes add
-// (escrows written open) and remove (escrows written ended), from the
-// decoded escrows the state holds.
-func (s *State) expiryIndex() []Change {
-	var out []Change
-	for k := range s.dirty {
-		if k[0] != chain.PrefixEscrow {
-			continue
-		}
-		e, ok := s.objects[k].(*chain.Escrow)
-		if !ok {
-			continue
-		}
-		c := Change{Key: expiryIndexKey(e.Expiry, e.ID)}
-		if e.Status == chain.EscrowOpen {
-			c.Value = []byte{}
-		}
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return string(out[i].Key) < string(out[j].Key) })
-	return out
-}
 
 func accountIndexKey(a common.Address, height uint64, id common.Hash) []byte {
 	k := make([]byte, 0, 1+20+8+32)
@@ -107,7 +68,7 @@ func indexBlock(b *chain.Block, receipts []*chain.Receipt) []Change {
 			}
 		}
 	}
-	return out
+	return append(out, indexRequests(b, receipts)...)
 }
 
 // scan iterates keys with prefix in [start, end) (both within the prefix

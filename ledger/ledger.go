@@ -26,7 +26,17 @@ type Ledger struct {
 
 	execMu  sync.Mutex
 	results map[common.Hash]*Execution // executions of candidate blocks at head+1
+
+	recover chain.Recoverer // of parent-certificate signatures
 }
+
+// Option adjusts how a Ledger runs.
+type Option func(*Ledger)
+
+// WithRecoverer recovers the signatures of parent certificates with r: a
+// node passes the cache its consensus core already filled while checking
+// the same certificate, so its signatures are recovered once per node.
+func WithRecoverer(r chain.Recoverer) Option { return func(l *Ledger) { l.recover = r } }
 
 // Execution is the outcome of running a block on the head state.
 type Execution struct {
@@ -44,9 +54,12 @@ var ErrGenesisMismatch = errors.New("stored chain has a different genesis")
 
 // OpenLedger opens the chain in store, committing genesis into an empty store
 // and refusing a store whose genesis differs.
-func OpenLedger(kv Store, g *chain.Genesis) (*Ledger, error) {
+func OpenLedger(kv Store, g *chain.Genesis, opts ...Option) (*Ledger, error) {
 	store := &DB{kv: kv}
-	l := &Ledger{store: store, genesis: g, validators: g.ValidatorSet(), results: make(map[common.Hash]*Execution)}
+	l := &Ledger{store: store, genesis: g, validators: g.ValidatorSet(), results: make(map[common.Hash]*Execution), recover: chain.RecoverSigner}
+	for _, o := range opts {
+		o(l)
+	}
 	genesisBlock, changes, nodes, err := buildGenesis(g)
 	if err != nil {
 		return nil, err
@@ -93,9 +106,12 @@ func (l *Ledger) loadHead() error {
 	}
 	b, err := l.store.BlockByHeight(h)
 	if err != nil {
-		return fmt.Errorf("read head block: %w", err)
+		return damaged(err, "head block %d unreadable or missing", h)
 	}
-	return l.setHead(b.Header)
+	if err := l.setHead(b.Header); err != nil {
+		return damaged(err, "state trie of head block %d", h)
+	}
+	return nil
 }
 
 // setHead moves the head to a committed header and opens its state trie.
@@ -205,17 +221,24 @@ func (l *Ledger) remember(hash common.Hash, ex *Execution) {
 // Commit makes block b final with its certificate: one synced batch, then
 // the head moves.
 func (l *Ledger) Commit(b *chain.Block, cert *chain.Certificate) error {
+	_, err := l.CommitReceipts(b, cert)
+	return err
+}
+
+// CommitReceipts is Commit, returning the block's receipts so that a caller
+// who reports on them need not read them back.
+func (l *Ledger) CommitReceipts(b *chain.Block, cert *chain.Certificate) ([]*chain.Receipt, error) {
 	ex, err := l.Execute(b)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	index := append(ex.expiry, indexBlock(b, ex.Receipts)...)
 	w := blockWrite{block: b, cert: cert, receipts: ex.Receipts, changes: ex.changes, nodes: ex.nodes, index: index}
 	if err := l.store.commit(w); err != nil {
-		return err
+		return nil, err
 	}
 	l.execMu.Lock()
 	clear(l.results)
 	l.execMu.Unlock()
-	return l.setHead(b.Header) // the block just written: no need to read it back
+	return ex.Receipts, l.setHead(b.Header) // the block just written: no need to read it back
 }

@@ -14,6 +14,9 @@ import (
 // match is kept as evidence (the record is flagged), though no balance
 // changes.
 func applyBody(st *State, c txContext, body chain.Body) error {
+	if err := precheck(st, c, body); err != nil {
+		return err
+	}
 	sender := c.sender
 	switch b := body.(type) {
 	case chain.Transfer:
@@ -40,6 +43,18 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 		return applyEvidence(st, c, b)
 	case chain.CommitHashChain:
 		return applyCommitHashChain(st, c, b)
+	case chain.BindAlias:
+		return applyBindAlias(st, c, b)
+	case chain.UnbindAlias:
+		return applyUnbindAlias(st, c, b)
+	case chain.PaymentRequest:
+		return applyRequest(st, c, b)
+	case chain.Accept:
+		return applyAccept(st, c, b)
+	case chain.Decline:
+		return applyDecline(st, c, b)
+	case chain.CancelRequest:
+		return applyCancelRequest(st, c, b)
 	}
 	return chain.Reject(chain.ErrUnknownType, "%T", body)
 }
@@ -53,15 +68,6 @@ type txContext struct {
 }
 
 func applyTransfer(st *State, from common.Address, t chain.Transfer) error {
-	if t.Amount == 0 {
-		return chain.ErrZeroAmount
-	}
-	if t.To == from {
-		return chain.ErrSelfTransfer
-	}
-	if _, ok := st.Asset(t.Asset); !ok {
-		return chain.Reject(chain.ErrUnknownAsset, "%q", t.Asset)
-	}
 	src, _ := st.Account(from)
 	dst, ok := st.Account(t.To)
 	if !ok {
@@ -91,16 +97,7 @@ func moveAvailable(src, dst *chain.Account, asset string, amount uint64) error {
 }
 
 func applyMint(st *State, bank common.Address, m chain.Mint) error {
-	if m.Amount == 0 {
-		return chain.ErrZeroAmount
-	}
-	asset, ok := st.Asset(m.Asset)
-	if !ok {
-		return chain.Reject(chain.ErrUnknownAsset, "%q", m.Asset)
-	}
-	if !asset.IsIssuer(bank) {
-		return chain.Reject(chain.ErrNotIssuer, "%s does not issue %s", bank, m.Asset)
-	}
+	asset, _ := st.Asset(m.Asset)
 	dst, ok := st.Account(m.To)
 	if !ok {
 		return chain.Reject(chain.ErrUnknownAccount, "recipient %s", m.To)
@@ -123,16 +120,7 @@ func applyMint(st *State, bank common.Address, m chain.Mint) error {
 }
 
 func applyBurn(st *State, bank common.Address, b chain.Burn) error {
-	if b.Amount == 0 {
-		return chain.ErrZeroAmount
-	}
-	asset, ok := st.Asset(b.Asset)
-	if !ok {
-		return chain.Reject(chain.ErrUnknownAsset, "%q", b.Asset)
-	}
-	if !asset.IsIssuer(bank) {
-		return chain.Reject(chain.ErrNotIssuer, "%s does not issue %s", bank, b.Asset)
-	}
+	asset, _ := st.Asset(b.Asset)
 	acct, _ := st.Account(bank)
 	bal, err := debitAvailable(acct, b.Asset, b.Amount)
 	if err != nil {
@@ -148,12 +136,6 @@ func applyBurn(st *State, bank common.Address, b chain.Burn) error {
 }
 
 func applyRegister(st *State, bank common.Address, r chain.RegisterAccount) error {
-	if _, ok := st.Bank(bank); !ok {
-		return chain.Reject(chain.ErrNotBank, "%s is not a member bank", bank)
-	}
-	if r.Account == (common.Address{}) {
-		return chain.Reject(chain.ErrMalformed, "account address is zero")
-	}
 	if _, exists := st.Account(r.Account); exists {
 		return chain.Reject(chain.ErrAccountExists, "%s", r.Account)
 	}

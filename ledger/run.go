@@ -45,7 +45,7 @@ func (l *Ledger) checkHeader(parent *chain.Header, h *chain.Header, st *State) e
 	if lc == nil || lc.Height != parent.Height || lc.BlockHash != h.Parent {
 		return badBlock("missing or misplaced certificate for the parent")
 	}
-	if err := lc.Verify(l.genesis.ChainID, l.validators); err != nil {
+	if err := lc.VerifyWith(l.genesis.ChainID, l.validators, l.recover); err != nil {
 		return badBlock("parent certificate: %v", err)
 	}
 	return nil
@@ -68,9 +68,7 @@ func (l *Ledger) run(b *chain.Block, building bool) (*Execution, error) {
 	if err := checkReveal(st, h.Proposer, h.Reveal); err != nil {
 		return nil, badBlock("%v", err)
 	}
-	// The chain's own work comes first: escrows whose expiry the block's
-	// time has passed are voided before any transaction can touch them.
-	if err := expireEscrows(st); err != nil {
+	if err := expireDue(st); err != nil {
 		return nil, err
 	}
 	blockEvents := st.takeEvents()
@@ -113,7 +111,7 @@ func (l *Ledger) run(b *chain.Block, building bool) (*Execution, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex.changes, ex.nodes, ex.expiry = changes, nodes, st.expiryIndex()
+	ex.changes, ex.nodes, ex.expiry = changes, nodes, st.expiryIndexes()
 	txRoot, rcRoot := TxRoot(kept), ReceiptRoot(ex.Receipts)
 	if building {
 		b.Txs = kept
@@ -169,4 +167,18 @@ func (l *Ledger) Build(t BlockTemplate, txs []*chain.Tx) (*chain.Block, *Executi
 	}
 	l.remember(b.Hash(), ex)
 	return b, ex, nil
+}
+
+// expireDue is the chain's own work at the start of a block, before any
+// transaction can touch what it ends: escrows and payment requests whose
+// expiry the block's time has passed, at most ExpiriesPerBlock of them
+// together, the earliest first; the rest are carried over to the next
+// blocks (docs/adr/0032-bounded-block-work.md).
+func expireDue(st *State) error {
+	budget := st.block.Params.ExpiriesPerBlock()
+	expired, err := expireEscrows(st, budget)
+	if err != nil {
+		return err
+	}
+	return expireRequests(st, budget-expired)
 }

@@ -17,6 +17,8 @@ type KV interface {
 	// expiry order. It is a secondary index over committed state: the store
 	// keeps it beside the state (index.go), MemKV computes it by scanning.
 	DueEscrows(before uint64, fn func(id common.Hash) bool) error
+	// DueRequests is the same for open payment requests (request.go).
+	DueRequests(before uint64, fn func(id common.Hash) bool) error
 }
 
 // Change is one state write: Value nil means delete.
@@ -188,6 +190,10 @@ func (s *State) Changes() ([]Change, error) {
 	sort.Strings(keys)
 	out := make([]Change, len(keys))
 	for i, k := range keys {
+		if _, gone := s.objects[k].(deleted); gone {
+			out[i] = Change{Key: []byte(k)} // a nil value deletes
+			continue
+		}
 		raw, err := rlp.EncodeToBytes(s.objects[k])
 		if err != nil {
 			return nil, fmt.Errorf("encode state %x: %w", k, err)
@@ -197,13 +203,27 @@ func (s *State) Changes() ([]Change, error) {
 	return out, nil
 }
 
-// dueEscrows lists the committed open escrows whose expiry is before
-// before. Escrows opened in the running block are not listed; they cannot
+// dueEscrows lists the first limit committed open escrows whose expiry is
+// before before, in expiry index order; it reads no further. Escrows opened in the running block are not listed; they cannot
 // be due, since a hold's expiry is after its block's time.
-func (s *State) dueEscrows(before uint64) []common.Hash {
+func (s *State) dueEscrows(before uint64, limit int) []common.Hash {
+	return s.due(s.base.DueEscrows, "escrow", before, limit)
+}
+
+// dueRequests is dueEscrows for payment requests.
+func (s *State) dueRequests(before uint64, limit int) []common.Hash {
+	return s.due(s.base.DueRequests, "request", before, limit)
+}
+
+// due lists, in expiry order, at most limit ids that an expiry index scan
+// names as due before the given time.
+func (s *State) due(scan func(uint64, func(common.Hash) bool) error, what string, before uint64, limit int) []common.Hash {
+	if limit <= 0 {
+		return nil
+	}
 	var out []common.Hash
-	if err := s.base.DueEscrows(before, func(id common.Hash) bool { out = append(out, id); return true }); err != nil {
-		s.fail(fmt.Errorf("read expiry index: %w", err))
+	if err := scan(before, func(id common.Hash) bool { out = append(out, id); return len(out) < limit }); err != nil {
+		s.fail(fmt.Errorf("read %s expiry index: %w", what, err))
 		return nil
 	}
 	return out
@@ -214,32 +234,6 @@ func (s *State) dueEscrows(before uint64) []common.Hash {
 type MemKV map[string][]byte
 
 func (m MemKV) Get(key []byte) ([]byte, error) { return m[string(key)], nil }
-
-// DueEscrows implements KV by decoding every escrow (tests only).
-func (m MemKV) DueEscrows(before uint64, fn func(id common.Hash) bool) error {
-	var due []*chain.Escrow
-	for k, v := range m {
-		if k[0] != chain.PrefixEscrow {
-			continue
-		}
-		e := new(chain.Escrow)
-		if err := rlp.DecodeBytes(v, e); err != nil {
-			return err
-		}
-		if e.Status == chain.EscrowOpen && e.Expiry < before {
-			due = append(due, e)
-		}
-	}
-	sort.Slice(due, func(i, j int) bool {
-		return string(expiryIndexKey(due[i].Expiry, due[i].ID)) < string(expiryIndexKey(due[j].Expiry, due[j].ID))
-	})
-	for _, e := range due {
-		if !fn(e.ID) {
-			break
-		}
-	}
-	return nil
-}
 
 // Apply writes changes into m.
 func (m MemKV) Apply(cs []Change) {

@@ -3,9 +3,7 @@ package ledger
 import (
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
-	"github.com/sovereign-ledger/sovereign/chain"
 )
 
 // CheckConsistency verifies that what the store holds agrees with itself:
@@ -39,20 +37,30 @@ func (l *Ledger) CheckConsistency() error {
 	return l.checkExpiryIndex()
 }
 
-// checkExpiryIndex verifies that the expiry index lists exactly the open
-// escrows of the flat state: the ledger voids escrows by it.
+// checkExpiryIndex verifies that each expiry index lists exactly the open
+// records of its kind in the flat state (escrows, payment requests): the
+// ledger ends them by these indexes.
 func (l *Ledger) checkExpiryIndex() error {
+	for _, x := range expiringKinds {
+		if err := l.checkOpenIndex(x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *Ledger) checkOpenIndex(x expiring) error {
 	want := map[string]bool{}
-	err := l.store.iteratePrefix(kState, func(k, v []byte) error {
-		if len(k) == 0 || k[0] != chain.PrefixEscrow {
+	err := l.store.iteratePrefix(kState, func(k, raw []byte) error {
+		if len(k) == 0 || k[0] != x.statePrefix {
 			return nil
 		}
-		e := new(chain.Escrow)
-		if err := rlp.DecodeBytes(v, e); err != nil {
-			return fmt.Errorf("decode escrow %x: %w", k, err)
+		v, err := x.decode(raw)
+		if err != nil {
+			return fmt.Errorf("decode %s %x: %w", x.what, k, err)
 		}
-		if e.Status == chain.EscrowOpen {
-			want[string(expiryIndexKey(e.Expiry, e.ID))] = true
+		if expiry, id, open, _ := x.decoded(v); open {
+			want[string(x.indexKey(expiry, id))] = true
 		}
 		return nil
 	})
@@ -60,15 +68,15 @@ func (l *Ledger) checkExpiryIndex() error {
 		return err
 	}
 	n := 0
-	err = l.store.iteratePrefix(kExpiry, func(k, _ []byte) error {
-		if !want[string(append([]byte{kExpiry}, k...))] {
-			return fmt.Errorf("expiry index lists %x, which is no open escrow", k)
+	err = l.store.iteratePrefix(x.indexPrefix, func(k, _ []byte) error {
+		if !want[string(append([]byte{x.indexPrefix}, k...))] {
+			return fmt.Errorf("%s expiry index lists %x, which is no open %s", x.what, k, x.what)
 		}
 		n++
 		return nil
 	})
 	if err == nil && n != len(want) {
-		err = fmt.Errorf("expiry index lists %d escrows, state has %d open", n, len(want))
+		err = fmt.Errorf("%s expiry index lists %d, state has %d open", x.what, n, len(want))
 	}
 	return err
 }

@@ -37,9 +37,6 @@ func checkWithdrawalKey(acct *chain.Account, cosigner *common.Address) error {
 }
 
 func applySetWithdrawalKey(st *State, c txContext, s chain.SetWithdrawalKey) error {
-	if s.Key == c.sender {
-		return chain.Reject(chain.ErrMalformed, "the withdrawal key must differ from the account key")
-	}
 	acct, _ := st.Account(c.sender)
 	if acct.WithdrawalKey != (common.Address{}) {
 		if err := checkWithdrawalKey(acct, c.cosigner); err != nil {
@@ -55,16 +52,7 @@ func applySetWithdrawalKey(st *State, c txContext, s chain.SetWithdrawalKey) err
 }
 
 func applyWithdraw(st *State, c txContext, w chain.Withdraw) error {
-	if w.Amount == 0 {
-		return chain.ErrZeroAmount
-	}
-	asset, ok := st.Asset(w.Asset)
-	if !ok {
-		return chain.Reject(chain.ErrUnknownAsset, "%q", w.Asset)
-	}
-	if len(w.Details) == 0 || len(w.Details) > chain.MaxPayoutDetails {
-		return chain.Reject(chain.ErrMalformed, "payout details must be 1-%d bytes of ciphertext", chain.MaxPayoutDetails)
-	}
+	asset, _ := st.Asset(w.Asset)
 	acct, _ := st.Account(c.sender)
 	if err := checkWithdrawalKey(acct, c.cosigner); err != nil {
 		return err

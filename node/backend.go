@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -39,32 +37,8 @@ func NewBackend(p BackendParts) *Backend { return &Backend{Ledger: p.Ledger, Bac
 
 var _ rpc.Backend = (*Backend)(nil)
 
-// SubmitTxs admits transactions (signatures recovered in parallel by the
-// pool) and relays the admitted ones.
-func (b *Backend) SubmitTxs(txs []*chain.Tx) []error {
-	errs := make([]error, len(txs))
-	fresh := make([]*chain.Tx, 0, len(txs))
-	at := make([]int, 0, len(txs))
-	for i, tx := range txs {
-		if loc, ok, err := b.Ledger.DB().TxLocation(tx.Hash()); err != nil {
-			errs[i] = err
-		} else if ok {
-			errs[i] = fmt.Errorf("%w: final in block %d", chain.ErrAlreadyKnown, loc.Height)
-		} else {
-			fresh, at = append(fresh, tx), append(at, i)
-		}
-	}
-	for j, err := range b.Pool.Add(fresh) {
-		errs[at[j]] = err
-		if err == nil && b.Gossip != nil {
-			b.Gossip(fresh[j])
-		}
-	}
-	return errs
-}
-
-// submit admits one transaction.
-func (b *Backend) submit(tx *chain.Tx) error { return b.SubmitTxs([]*chain.Tx{tx})[0] }
+// SubmitTxs admits transactions and relays the admitted ones.
+func (b *Backend) SubmitTxs(txs []*chain.Tx) []error { return admit(b.Ledger, b.Pool, b.Gossip, txs) }
 
 // PendingNonce lets sov_getAccount report the nonce a wallet should use
 // next while earlier transactions of the account still wait in the pool.
@@ -96,23 +70,7 @@ func (b *Backend) LookupTx(hash common.Hash) (rpc.TxLookup, bool, error) {
 }
 
 func (b *Backend) BlockByNumber(h uint64) (*chain.Block, *chain.Certificate, []*chain.Receipt, error) {
-	db := b.Ledger.DB()
-	blk, err := db.BlockByHeight(h)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	rs, err := db.Receipts(h)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	cert, err := db.Certificate(h)
-	if errors.Is(err, chain.ErrNotFound) {
-		cert, err = nil, nil
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return blk, cert, rs, nil
+	return finalBlock(b.Ledger, h)
 }
 
 func (b *Backend) Proof(key []byte) (rpc.StateProof, error) {
@@ -146,19 +104,7 @@ func (b *Backend) Info() rpc.ChainStatus {
 }
 
 func (b *Backend) WaitFinal(ctx context.Context, h uint64) error {
-	return b.Final.Wait(ctx, func() bool { return b.Ledger.Head().Height >= h })
-}
-
-// CommitFinal commits a final block with its certificate, brings the pool up
-// to the new state and wakes everyone waiting for finality. The consensus
-// driver calls it for every decided block; node/nodetest for every sealed one.
-func (b *Backend) CommitFinal(blk *chain.Block, cert *chain.Certificate) error {
-	if err := b.Ledger.Commit(blk, cert); err != nil {
-		return fmt.Errorf("commit block %d: %w", blk.Height(), err)
-	}
-	b.Pool.Update(newLedgerView(b.Ledger), blk.Txs)
-	b.Final.Committed()
-	return nil
+	return waitFinal(ctx, b.Final, b.Ledger, h)
 }
 
 // FinalSignal wakes everyone waiting for a new final block.

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/jonboulle/clockwork"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/ledger"
 	"github.com/sovereign-ledger/sovereign/rpc"
@@ -28,6 +30,10 @@ type Config struct {
 	// HashChainSecret is the validator's reveal-chain secret (x_L).
 	HashChainSecret common.Hash
 	HashChainLength uint64
+	// DoubleSignCheckHeights is how many heights a validator whose signer
+	// state (DATADIR/signer) is missing or older than the chain watches
+	// without signing (0: consensus's default of 2; negative: no watch).
+	DoubleSignCheckHeights int
 
 	RPCAddr string // host:port; empty disables RPC
 	// RPCLimits are the RPC server's limits and WebSocket origins (zero
@@ -55,6 +61,11 @@ type Config struct {
 	// observer a key kept in DATADIR/nodekey.
 	NodeKey *ecdsa.PrivateKey
 
+	// DeepCheck makes the start-up integrity check also verify every
+	// certificate's signatures, read every key against its checksum and
+	// re-hash the state (ledger.CheckIntegrity); the quick check runs always.
+	DeepCheck bool
+
 	Tick time.Duration // the consensus core's logical tick
 	Pool txpool.Config
 
@@ -62,12 +73,34 @@ type Config struct {
 	Clock  Clock // nil = the system clock
 }
 
-// Clock is the node's only source of wall time (block timestamps, ticks).
-type Clock interface{ Now() time.Time }
+// Clock is the node's only source of time: wall time for block timestamps,
+// timeliness and the idle wait, and the tickers of the consensus tick,
+// transaction batching and sync. Tests drive a node on
+// clockwork.NewFakeClock, or on an OffsetClock they move forward.
+type Clock = clockwork.Clock
 
-type systemClock struct{}
+// OffsetClock is the system clock shifted by an offset that may change
+// while the node runs: the hidden --clock.offset flag (fault tests of a
+// validator whose clock is wrong), and tests that move a chain's time past
+// a protection period or a deadline instead of sleeping through it. Its
+// tickers run on the system clock.
+type OffsetClock struct {
+	clockwork.Clock
+	offset atomic.Int64
+}
 
-func (systemClock) Now() time.Time { return time.Now() }
+// NewOffsetClock is the system clock shifted by off.
+func NewOffsetClock(off time.Duration) *OffsetClock {
+	c := &OffsetClock{Clock: clockwork.NewRealClock()}
+	c.offset.Store(int64(off))
+	return c
+}
+
+func (c *OffsetClock) Now() time.Time                  { return c.Clock.Now().Add(time.Duration(c.offset.Load())) }
+func (c *OffsetClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// Advance moves the clock forward by d.
+func (c *OffsetClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func (c *Config) fill() error {
 	if c.DataDir == "" {
@@ -86,7 +119,7 @@ func (c *Config) fill() error {
 		c.Logger = slog.Default()
 	}
 	if c.Clock == nil {
-		c.Clock = systemClock{}
+		c.Clock = clockwork.NewRealClock()
 	}
 	return nil
 }
@@ -96,5 +129,17 @@ func (c *Config) openStore() (ledger.Store, error) {
 	if c.Store != nil {
 		return c.Store, nil
 	}
-	return ledger.OpenLevelDB(filepath.Join(c.DataDir, "chaindata"))
+	return ledger.OpenLevelDB(c.storeDir())
 }
+
+// storeDir is the goleveldb database's directory (`sovereign db repair` takes
+// the data dir and repairs this).
+func (c *Config) storeDir() string {
+	if c.Store != nil {
+		return "the configured store"
+	}
+	return StoreDir(c.DataDir)
+}
+
+// StoreDir is the chain database's directory in a data dir.
+func StoreDir(dataDir string) string { return filepath.Join(dataDir, "chaindata") }

@@ -22,38 +22,48 @@ import (
 // commit final blocks, send messages, then Advance. It is the only goroutine
 // that touches the core.
 type driver struct {
-	n       *Node
-	m       *consensus.Machine
-	chains  *hashChains // nil for observers
-	own     *ownTxs
-	wasIdle bool
+	n        *Node
+	m        *consensus.Machine
+	fin      *Finalizer
+	proposer *proposer // nil for observers
+	rotator  *rotator  // nil for observers
+	wasIdle  bool
 
 	heightStart time.Time // when this node entered the current height
 	heightTicks uint64
 	propose     *consensus.ProposeRequest
 	lastFin     time.Time // when the last block became final here
 	evidence    evidenceSubmitter
+	signer      signerState
+	watchLeft   int // the signer watch's heights left, as last logged
 
 	statusMu sync.RWMutex
 	status   consensus.Status
 }
 
 func newDriver(n *Node) (*driver, error) {
-	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), own: &ownTxs{n: n}}
-	d.evidence = evidenceSubmitter{n: n, own: d.own, submitted: map[string]bool{}}
+	d := &driver{n: n, lastFin: n.cfg.Clock.Now(), signer: newSignerState(n.cfg.DataDir),
+		fin: &Finalizer{Ledger: n.ledger, Pool: n.pool, Final: n.final}}
 	var signer consensus.Signer
+	var own *ownTxs
 	if n.self != nil {
-		signer = keySigner{key: n.cfg.Key, addr: *n.self}
+		self := *n.self
+		signer = keySigner{key: n.cfg.Key, addr: self}
 		chains, err := loadHashChains(filepath.Join(n.cfg.DataDir, "hashchains"), n.cfg.HashChainSecret, n.cfg.HashChainLength)
 		if err != nil {
 			return nil, err
 		}
-		v, _ := n.ledger.Validators().Get(*n.self)
+		v, _ := n.ledger.Validators().Get(self)
 		if chains.byTip[v.RevealTip] == nil {
-			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in genesis", *n.self)
+			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in genesis", self)
 		}
-		d.chains = chains
+		own = &ownTxs{ledger: n.ledger, chainID: n.cfg.Genesis.ChainID, key: n.cfg.Key, self: self,
+			submit: func(tx *chain.Tx) error { return admit(n.ledger, n.pool, n.gossipTx, []*chain.Tx{tx})[0] }}
+		d.proposer = &proposer{ledger: n.ledger, pool: n.pool, chains: chains, self: self, params: n.cfg.Genesis.Params, log: n.log}
+		d.rotator = &rotator{ledger: n.ledger, pool: n.pool, chains: chains, own: own, self: self, length: n.cfg.HashChainLength,
+			revealsLeft: n.metrics.revealsLeft, log: n.log}
 	}
+	d.evidence = evidenceSubmitter{own: own, log: n.log, submitted: map[string]bool{}}
 	start, err := d.startState()
 	if err != nil {
 		return nil, err
@@ -62,8 +72,10 @@ func newDriver(n *Node) (*driver, error) {
 		ChainID:    n.cfg.Genesis.ChainID,
 		Validators: n.ledger.Validators(),
 		Signer:     signer,
-		App:        blockValidator{n},
+		App:        blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock},
 		Recover:    n.sigs.Recover,
+
+		DoubleSignCheckHeights: n.cfg.DoubleSignCheckHeights,
 	}, start)
 	if err != nil {
 		return nil, fmt.Errorf("start consensus: %w", err)
@@ -73,8 +85,8 @@ func newDriver(n *Node) (*driver, error) {
 	return d, nil
 }
 
-// startState resumes consensus from what the store holds: the next height,
-// its seed, the head's certificate, and the safety record.
+// startState resumes consensus from what the store holds (the next height,
+// its seed, the head's certificate) and from the signer state.
 func (d *driver) startState() (consensus.StartState, error) {
 	head := d.n.ledger.Head()
 	st := consensus.StartState{Height: head.Height + 1, Seed: d.n.ledger.State().Seed()}
@@ -85,25 +97,23 @@ func (d *driver) startState() (consensus.StartState, error) {
 		}
 		st.LastCommit = cert
 	}
-	safety, valid, err := d.n.store.SafetyRecord()
+	if d.n.self == nil {
+		return st, nil // an observer signs nothing
+	}
+	signer, why, err := d.signer.resume(head.Height, d.n.store.SafetyRecord)
 	if err != nil {
-		return st, fmt.Errorf("read safety record: %w", err)
+		return st, err
 	}
-	if safety != nil {
-		if st.Safety, err = consensus.DecodeSafetyRecord(safety); err != nil {
-			return st, fmt.Errorf("decode safety record: %w", err)
-		}
-	}
-	if valid != nil {
-		if st.Valid, err = consensus.DecodeValidValue(valid); err != nil {
-			return st, fmt.Errorf("decode valid value: %w", err)
-		}
+	st.Safety, st.Valid, st.SignerStateLost = signer.Safety, signer.Valid, signer.SignerStateLost
+	if st.SignerStateLost {
+		d.n.log.Warn("lost signer state: this validator signs nothing until it has watched the chain without finding its own signature",
+			"reason", why, "heights", d.n.cfg.DoubleSignCheckHeights)
 	}
 	return st, nil
 }
 
 func (d *driver) run(ctx context.Context) error {
-	ticker := time.NewTicker(d.n.cfg.Tick)
+	ticker := d.n.cfg.Clock.NewTicker(d.n.cfg.Tick)
 	defer ticker.Stop()
 	var inbound <-chan p2p.Inbound
 	if d.n.net != nil {
@@ -117,15 +127,15 @@ func (d *driver) run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-ticker.Chan():
 			if !d.idle() {
 				d.m.Tick()
 			}
 		case <-poolReady:
 		case in := <-inbound:
 			d.receive(in)
-		case blocks := <-d.n.synced:
-			if err := d.catchup(blocks); err != nil {
+		case batch := <-d.n.synced:
+			if err := d.catchup(batch); err != nil {
 				return err
 			}
 		}
@@ -167,10 +177,7 @@ func (d *driver) receive(in p2p.Inbound) {
 		switch {
 		case err == nil, errors.Is(err, consensus.ErrStale), errors.Is(err, consensus.ErrBufferFull):
 		case errors.Is(err, consensus.ErrFuture):
-			select {
-			case d.n.syncWanted <- struct{}{}:
-			default:
-			}
+			d.wantSync()
 		default:
 			d.n.log.Debug("consensus message refused", "peer", in.From, "err", err)
 		}
@@ -178,14 +185,18 @@ func (d *driver) receive(in p2p.Inbound) {
 }
 
 // catchup feeds synced final blocks, in order, to the core, committing each
-// before the next.
-func (d *driver) catchup(blocks []p2p.SyncedBlock) error {
+// before the next. A block the core refuses (forged, or a short or forged
+// certificate) benches the peer that served it.
+func (d *driver) catchup(batch syncedBatch) error {
+	blocks := batch.blocks
 	for _, sb := range blocks {
 		if sb.Block.Height() != d.n.ledger.Head().Height+1 {
 			continue
 		}
 		if err := d.m.Catchup(consensus.Commit{Block: sb.Block, Cert: sb.Cert}); err != nil {
-			d.n.log.Warn("synced block refused", "height", sb.Block.Height(), "err", err)
+			d.n.log.Warn("synced block refused; asking other peers first", "peer", batch.from, "height", sb.Block.Height(), "err", err)
+			d.n.net.RefuseSynced(batch.from)
+			d.wantSync()
 			return nil
 		}
 		if err := d.drain(); err != nil {
@@ -193,12 +204,17 @@ func (d *driver) catchup(blocks []p2p.SyncedBlock) error {
 		}
 	}
 	if len(blocks) == p2p.MaxSyncBlocks {
-		select {
-		case d.n.syncWanted <- struct{}{}:
-		default:
-		}
+		d.wantSync()
 	}
 	return nil
+}
+
+// wantSync asks the sync loop to fetch blocks now.
+func (d *driver) wantSync() {
+	select {
+	case d.n.syncWanted <- struct{}{}:
+	default:
+	}
 }
 
 // drain carries out Ready batches until the core has nothing more.
@@ -206,15 +222,8 @@ func (d *driver) drain() error {
 	for d.m.HasReady() {
 		rd := d.m.Ready()
 		if rd.Safety != nil || rd.Valid != nil {
-			var safety, valid []byte
-			if rd.Safety != nil {
-				safety = rd.Safety.Encode()
-			}
-			if rd.Valid != nil {
-				valid = rd.Valid.Encode()
-			}
-			if err := d.n.store.PutSafetyRecord(safety, valid); err != nil {
-				return fmt.Errorf("persist safety record: %w", err)
+			if err := d.signer.save(rd.Safety, rd.Valid); err != nil {
+				return fmt.Errorf("persist signer state: %w", err)
 			}
 		}
 		for _, c := range rd.Committed {
@@ -257,21 +266,21 @@ func (d *driver) send(msgs []consensus.Message) {
 }
 
 func (d *driver) commit(c consensus.Commit) error {
-	start := time.Now()
-	if err := d.n.backend.CommitFinal(c.Block, c.Cert); err != nil {
+	start := d.n.cfg.Clock.Now()
+	receipts, err := d.fin.Commit(c.Block, c.Cert)
+	if err != nil {
 		return err
 	}
+	d.n.setNext()
 	rejected := 0
-	if rs, err := d.n.store.Receipts(c.Block.Height()); err == nil {
-		for _, r := range rs {
-			if !r.OK() {
-				rejected++
-			}
+	for _, r := range receipts {
+		if !r.OK() {
+			rejected++
 		}
 	}
-	d.n.metrics.committed(len(c.Block.Txs), rejected, time.Since(start), c.Block.Height())
-	if d.chains != nil {
-		if err := d.rotateHashChain(); err != nil {
+	d.n.metrics.committed(len(c.Block.Txs), rejected, d.n.cfg.Clock.Since(start), c.Block.Height())
+	if d.rotator != nil {
+		if err := d.rotator.rotate(); err != nil {
 			return err
 		}
 	}
@@ -299,7 +308,7 @@ func (d *driver) maybePropose() error {
 		return nil
 	}
 	d.propose = nil
-	b, err := d.build(req, now)
+	b, err := d.proposer.build(req, now)
 	if errors.Is(err, errRevealsSpent) {
 		// This validator can no longer produce blocks; the others can, and
 		// the round moves on to the next holder after the propose timeout.
@@ -321,89 +330,43 @@ func (d *driver) maybePropose() error {
 	return nil
 }
 
-func (d *driver) build(req *consensus.ProposeRequest, now time.Time) (*chain.Block, error) {
-	l := d.n.ledger
-	head := l.Head()
-	if req.Height != head.Height+1 {
-		return nil, fmt.Errorf("asked to propose height %d on head %d", req.Height, head.Height)
-	}
-	vstate, ok := l.State().Validator(*d.n.self)
-	if !ok {
-		return nil, fmt.Errorf("no reveal state for %s", *d.n.self)
-	}
-	reveal, err := d.chains.reveal(vstate)
-	if err != nil {
-		return nil, fmt.Errorf("next reveal: %w", err)
-	}
-	ts := uint64(now.UnixMilli())
-	if ts <= head.Time {
-		ts = head.Time + 1 // block time strictly increases even if our clock lags
-	}
-	p := d.n.cfg.Genesis.Params
-	txs := d.n.pool.Pending(p.BlockMaxTxs, p.BlockMaxBytes)
-	b, ex, err := l.Build(ledger.BlockTemplate{
-		Round: req.Round, Time: ts, Proposer: *d.n.self, Reveal: reveal, LastCommit: req.LastCommit,
-	}, txs)
-	if err != nil {
-		return nil, fmt.Errorf("build block %d: %w", req.Height, err)
-	}
-	for _, dr := range ex.Dropped {
-		d.n.log.Warn("transaction left out of block", "tx", dr.Tx.Hash(), "err", dr.Err)
-		d.n.pool.Remove(dr.Tx.Hash(), dr.Err)
-	}
-	return b, nil
-}
-
 func (d *driver) snapshot() {
 	s := d.m.Status()
 	prev := d.Status()
 	if s.Height != prev.Height {
-		d.heightStart, d.heightTicks = time.Now(), s.Ticks
+		d.heightStart, d.heightTicks = d.n.cfg.Clock.Now(), s.Ticks
 	}
 	if s.Round != prev.Round && s.Height == prev.Height {
 		d.n.log.Info("round change: the key holder was silent or its block refused", "height", s.Height, "round", s.Round, "holder", s.Holder,
-			"ticks", s.Ticks-d.heightTicks, "after", time.Since(d.heightStart))
+			"ticks", s.Ticks-d.heightTicks, "after", d.n.cfg.Clock.Since(d.heightStart))
 	}
 	d.n.metrics.round.Set(float64(s.Round))
+	if s.SignerWatch != d.watchLeft {
+		d.logWatch(s)
+	}
 	d.statusMu.Lock()
 	d.status = s
 	d.statusMu.Unlock()
+}
+
+// logWatch reports the lost-signer-state watch as it counts down or starts
+// again (consensus/watch.go).
+func (d *driver) logWatch(s consensus.Status) {
+	switch {
+	case s.SignerWatch == 0:
+		d.n.log.Warn("signer watch over: no signature of this validator found in the watched heights; signing again", "height", s.Height)
+	case s.SignerWatch > d.watchLeft && d.watchLeft > 0, s.OwnSignatureSeen > 0:
+		d.n.log.Warn("signer watch: not signing", "height", s.Height, "heights_left", s.SignerWatch, "own_signature_seen_at", s.OwnSignatureSeen)
+	default:
+		d.n.log.Info("signer watch: not signing", "height", s.Height, "heights_left", s.SignerWatch)
+	}
+	d.watchLeft = s.SignerWatch
 }
 
 func (d *driver) Status() consensus.Status {
 	d.statusMu.RLock()
 	defer d.statusMu.RUnlock()
 	return d.status
-}
-
-// rotateHashChain commits this validator's next hash chain, once a quarter
-// of the current one is left, from its own account; until that transaction
-// is final it is re-sent if the pool dropped it.
-func (d *driver) rotateHashChain() error {
-	v, ok := d.n.ledger.State().Validator(*d.n.self)
-	if !ok {
-		return nil
-	}
-	d.n.metrics.revealsLeft.Set(float64(v.Length) - float64(min(v.Reveals, v.Length)))
-	if !needsNext(v) {
-		d.chains.pending = common.Hash{}
-		return nil
-	}
-	if p := d.chains.pending; p != (common.Hash{}) && d.n.pool.Has(p) {
-		return nil // on its way
-	}
-	next, err := d.chains.generate(d.n.cfg.HashChainLength)
-	if err != nil {
-		return err
-	}
-	hash, err := d.own.send(chain.CommitHashChain{Tip: next.Tip(), Length: next.Length()})
-	if err != nil {
-		d.n.log.Warn("hash-chain commitment refused; will retry", "err", err)
-		return nil
-	}
-	d.chains.pending = hash
-	d.n.log.Info("committed next hash chain", "tip", next.Tip(), "reveals_left", v.Length-min(v.Reveals, v.Length), "tx", hash)
-	return nil
 }
 
 // errRevealsSpent: every reveal of this validator's hash chain is used.
@@ -424,10 +387,14 @@ func (s keySigner) Address() common.Address { return s.addr }
 // core caches), and the node checks its timestamp against its own clock
 // (CheckTimely, proposer-based timestamps), which the core asks only of a
 // fresh proposal and never caches.
-type blockValidator struct{ n *Node }
+type blockValidator struct {
+	ledger *ledger.Ledger
+	drift  time.Duration // Params.MaxClockDrift
+	clock  Clock
+}
 
 func (v blockValidator) ValidateBlock(b *chain.Block) error {
-	_, err := v.n.ledger.Execute(b)
+	_, err := v.ledger.Execute(b)
 	return err
 }
 
@@ -436,8 +403,7 @@ func (v blockValidator) ValidateBlock(b *chain.Block) error {
 // proposal may take to arrive in its round. "After the parent" is the
 // ledger's deterministic rule.
 func (v blockValidator) CheckTimely(b *chain.Block) error {
-	drift := v.n.cfg.Genesis.Params.MaxClockDrift.Std()
-	now := v.n.cfg.Clock.Now()
+	drift, now := v.drift, v.clock.Now()
 	t := time.UnixMilli(int64(b.Header.Time))
 	if t.After(now.Add(drift)) {
 		return fmt.Errorf("block time %d is more than %s ahead of this node's clock", b.Header.Time, drift)

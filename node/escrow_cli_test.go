@@ -116,7 +116,6 @@ func TestEscrowCLI(t *testing.T) {
 		t.Fatalf("reconcile: %v", rec["counts"])
 	}
 	run(0, "wallet", "set-withdrawal-key", "--from", b, "--key", addrOf(wkey).Hex(), "--wait")
-	time.Sleep(1100 * time.Millisecond) // the protection period
 	wd := run(0, "wallet", "withdraw", "--from", b, "--asset", "CNY", "--amount", "5.00", "--payout", "CN12 3456 Bob", "--withdrawal-key", addrOf(wkey).Hex(), "--wait", "--json")
 	if wd["payout"] != wd["hash"] || wd["status"] != "final" {
 		t.Fatalf("withdraw: %v", wd)

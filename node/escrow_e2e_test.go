@@ -19,6 +19,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
+	"github.com/sovereign-ledger/sovereign/webhook"
 )
 
 // hookSink is a bank back-end's webhook endpoint: it checks every
@@ -38,7 +39,7 @@ func (h *hookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if r.Header.Get(HeaderSignature) != Sign(h.secret, body) {
+	if _, err := webhook.Verify(h.secret, r.Header.Get(HeaderSignature), body, 0, time.Now()); err != nil {
 		h.badSig++
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
@@ -88,10 +89,11 @@ func TestEscrowSeedFlow(t *testing.T) {
 	wkey := devnet.Key(devnet.Seed, "withdrawal", 0)
 	g := devnet.DefaultGenesis(1)
 	g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
-	g.Params.ProtectionPeriod = chain.Duration(3 * time.Second)
-	g.Params.FeedbackDeadline = chain.Duration(2 * time.Second)
+	g.Params.ProtectionPeriod = chain.Duration(time.Hour)
+	g.Params.FeedbackDeadline = chain.Duration(30 * time.Minute)
+	clock := NewOffsetClock(0) // moved past the protection period and the feedback deadline: no test waits an hour
 	n, err := New(Config{
-		DataDir: t.TempDir(), Genesis: g,
+		DataDir: t.TempDir(), Genesis: g, Clock: clock,
 		Key: devnet.Key(devnet.Seed, "validator", 0), HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr:  "127.0.0.1:0",
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -186,16 +188,23 @@ func TestEscrowSeedFlow(t *testing.T) {
 	refused("withdrawal_key_required")(c.Withdraw(ctx, bob, "CNY", "1.00", []byte("x"), nil))
 	// the pool refuses it at admission with the ledger's own code
 	refused("protection_period")(c.Withdraw(ctx, bob, "CNY", all, []byte("x"), wkey))
-	for {
-		head, err := c.BlockByNumber(ctx, rpc.Latest, false)
-		if err != nil {
-			t.Fatal(err)
+	// passTime moves the node's clock forward to ms (Unix milliseconds)
+	// and waits for a block stamped at least then.
+	passTime := func(ms uint64) {
+		t.Helper()
+		clock.Advance(time.UnixMilli(int64(ms)).Sub(clock.Now()) + time.Millisecond)
+		for {
+			head, err := c.BlockByNumber(ctx, rpc.Latest, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head.Time >= ms {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if head.Time >= *e.UnlockAt {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	passTime(*e.UnlockAt)
 	const details = "IBAN CN12 3456 7890 1234 Bob"
 	wd := final(c.Withdraw(ctx, bob, "CNY", all, []byte(details), wkey))
 	if bal, _ := c.Account(ctx, addrOf(bob), "CNY"); bal.Balances[0].AvailableUnits != 0 || bal.Balances[0].LockedUnits != 0 {
@@ -229,7 +238,7 @@ func TestEscrowSeedFlow(t *testing.T) {
 	// an overdue one: dave's hold, never reported by bank B
 	dh, err := c.Hold(ctx, dave, addrOf(carol), "CNY", "3.00", time.Hour, common.Address{})
 	final(dh, err)
-	time.Sleep(2500 * time.Millisecond) // past the feedback deadline, in block time
+	passTime(uint64(clock.Now().Add(g.Params.FeedbackDeadline.Std() + time.Second).UnixMilli())) // past the feedback deadline, in block time
 	recA, err := c.Reconciliation(ctx, rpc.BankRange{Bank: addrOf(bankA)})
 	if err != nil {
 		t.Fatal(err)

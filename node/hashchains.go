@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/ledger"
+	"github.com/sovereign-ledger/sovereign/txpool"
 )
 
 // hashChains holds this validator's hash chains: the one from its
@@ -127,3 +131,45 @@ func (h *hashChains) generate(length uint64) (*chain.HashChain, error) {
 }
 
 func cryptoRand(b []byte) (int, error) { return rand.Read(b) }
+
+// rotator commits this validator's next hash chain, once a quarter of the
+// current one is left, from its own account; until that transaction is
+// final it is re-sent if the pool dropped it. Only the driver goroutine
+// calls it, after each commit.
+type rotator struct {
+	ledger      *ledger.Ledger
+	pool        *txpool.Pool
+	chains      *hashChains
+	own         *ownTxs
+	self        common.Address
+	length      uint64 // of new chains
+	revealsLeft prometheus.Gauge
+	log         *slog.Logger
+}
+
+func (r *rotator) rotate() error {
+	v, ok := r.ledger.State().Validator(r.self)
+	if !ok {
+		return nil
+	}
+	r.revealsLeft.Set(float64(v.Length) - float64(min(v.Reveals, v.Length)))
+	if !needsNext(v) {
+		r.chains.pending = common.Hash{}
+		return nil
+	}
+	if p := r.chains.pending; p != (common.Hash{}) && r.pool.Has(p) {
+		return nil // on its way
+	}
+	next, err := r.chains.generate(r.length)
+	if err != nil {
+		return err
+	}
+	hash, err := r.own.send(chain.CommitHashChain{Tip: next.Tip(), Length: next.Length()})
+	if err != nil {
+		r.log.Warn("hash-chain commitment refused; will retry", "err", err)
+		return nil
+	}
+	r.chains.pending = hash
+	r.log.Info("committed next hash chain", "tip", next.Tip(), "reveals_left", v.Length-min(v.Reveals, v.Length), "tx", hash)
+	return nil
+}

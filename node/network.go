@@ -121,8 +121,8 @@ func (n *Node) validateTxBatch(data []byte) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
-		if tx.ChainID() != n.cfg.Genesis.ChainID {
-			return nil, fmt.Errorf("tx %d: %w", i, chain.ErrWrongChain)
+		if err := chain.CheckEnvelope(tx, n.cfg.Genesis.ChainID); err != nil {
+			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
 		if _, err := tx.Signers(); err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
@@ -145,6 +145,9 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 		switch {
 		case proposal && msg.Proposal != nil && msg.Proposal.Block != nil && msg.Proposal.Block.Header != nil:
 			signer, err = n.sigs.Recover(msg.Proposal.SignHash(chainID), msg.Proposal.Sig)
+			if err == nil {
+				err = n.checkHolder(msg.Proposal, signer)
+			}
 			n.reusePooled(msg.Proposal.Block)
 		case !proposal && msg.Vote != nil:
 			signer, err = n.sigs.Recover(msg.Vote.SignHash(chainID), msg.Vote.Sig)
@@ -164,6 +167,39 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 	}
 }
 
+// nextHeight is the height being decided here and its seed, which names
+// the key holder of each of its rounds.
+type nextHeight struct {
+	height uint64
+	seed   common.Hash
+}
+
+// setNext records the height after head as the one being decided.
+func (n *Node) setNext() {
+	n.next.Store(&nextHeight{height: n.ledger.Head().Height + 1, seed: n.ledger.State().Seed()})
+}
+
+// checkHolder lets through only the key holder's proposals for the height
+// being decided, so a validator cannot flood the network with proposals
+// for rounds it does not hold. A proposal for the height after it is let
+// through unchecked (its seed depends on the block not yet final here; the
+// core buffers it and checks it there); any other height is ignored.
+func (n *Node) checkHolder(p *consensus.Proposal, signer common.Address) error {
+	next := n.next.Load()
+	switch {
+	case p.Height < next.height:
+		return fmt.Errorf("%w: proposal for height %d, already decided", p2p.ErrIgnore, p.Height)
+	case p.Height == next.height+1:
+		return nil
+	case p.Height > next.height:
+		return fmt.Errorf("%w: proposal for height %d, deciding %d", p2p.ErrIgnore, p.Height, next.height)
+	}
+	if !consensus.IsRightfulProposer(n.ledger.Validators(), next.seed, p.Round, signer) {
+		return fmt.Errorf("%w: proposal h=%d r=%d signed by %s, not the key holder", consensus.ErrNotHolder, p.Height, p.Round, signer)
+	}
+	return nil
+}
+
 // reusePooled swaps a proposed block's transactions for the pool's copies
 // of the same transactions, whose signers were recovered on admission: a
 // node recovers each signature once, not again when the block arrives.
@@ -180,7 +216,7 @@ func (n *Node) reusePooled(b *chain.Block) {
 func (n *Node) broadcastTxs(ctx context.Context) {
 	defer n.wg.Done()
 	var batch [][]byte
-	tick := time.NewTicker(txBatchInterval)
+	tick := n.cfg.Clock.NewTicker(txBatchInterval)
 	defer tick.Stop()
 	flush := func() {
 		if len(batch) == 0 {
@@ -203,7 +239,7 @@ func (n *Node) broadcastTxs(ctx context.Context) {
 			if len(batch) >= txBatchMax {
 				flush()
 			}
-		case <-tick.C:
+		case <-tick.Chan():
 			flush()
 		}
 	}
@@ -213,33 +249,38 @@ func (n *Node) broadcastTxs(ctx context.Context) {
 // told so by a message from the future), and hands them to the driver.
 func (n *Node) syncLoop(ctx context.Context) {
 	defer n.wg.Done()
-	t := time.NewTicker(time.Second)
+	t := n.cfg.Clock.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.Chan():
 		case <-n.syncWanted:
 		}
-		for _, p := range n.net.Peers() {
-			from := n.ledger.Head().Height + 1
-			blocks, err := n.net.FetchBlocks(ctx, p, from, p2p.MaxSyncBlocks)
-			if err != nil {
-				n.log.Debug("sync", "peer", p, "err", err)
-				continue
-			}
-			if len(blocks) == 0 {
-				continue
-			}
-			select {
-			case n.synced <- blocks:
-			case <-ctx.Done():
-				return
-			}
-			break
+		// The peers are asked in rotation, so catching up is spread over
+		// all of them (p2p.Network.Sync).
+		blocks, p, err := n.net.Sync(ctx, n.ledger.Head().Height+1, p2p.MaxSyncBlocks)
+		if err != nil {
+			n.log.Debug("sync", "err", err)
+			continue
+		}
+		if len(blocks) == 0 {
+			continue
+		}
+		n.log.Debug("synced blocks", "peer", p, "from", blocks[0].Block.Height(), "count", len(blocks))
+		select {
+		case n.synced <- syncedBatch{blocks: blocks, from: p}:
+		case <-ctx.Done():
+			return
 		}
 	}
+}
+
+// syncedBatch is blocks fetched from one peer.
+type syncedBatch struct {
+	blocks []p2p.SyncedBlock
+	from   peer.ID
 }
 
 // blockSource serves this node's final blocks to syncing peers.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -35,9 +36,10 @@ type Node struct {
 	metrics    *metrics
 	net        *p2p.Network // nil when the node runs alone
 	sigs       *sigCache
-	outTxs     chan *chain.Tx         // admitted through RPC, to gossip
-	syncWanted chan struct{}          // a hint that this node is behind
-	synced     chan []p2p.SyncedBlock // fetched blocks for the driver
+	next       atomic.Pointer[nextHeight] // the height being decided (network.go)
+	outTxs     chan *chain.Tx             // admitted through RPC, to gossip
+	syncWanted chan struct{}              // a hint that this node is behind
+	synced     chan syncedBatch           // fetched blocks for the driver
 
 	rpcSrv  *rpc.Server
 	httpSrv *http.Server
@@ -67,19 +69,28 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ledger, err := ledger.OpenLedger(kv, cfg.Genesis)
+	sigs := newSigCache() // shared by gossip checks, the consensus core and the ledger
+	ledger, err := ledger.OpenLedger(kv, cfg.Genesis, ledger.WithRecoverer(sigs.Recover))
+	if err == nil {
+		err = checkStore(ledger, cfg)
+	}
 	if err != nil {
 		kv.Close()
 		return nil, err
 	}
 
 	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
-		sigs: newSigCache(), outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan []p2p.SyncedBlock, 4)}
+		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
 	if err := n.loadNodeKey(); err != nil {
 		kv.Close()
 		return nil, err
 	}
-	n.pool = txpool.New(cfg.Pool, cfg.Genesis.ChainID, newLedgerView(ledger))
+	n.setNext()
+	poolCfg := cfg.Pool
+	if poolCfg.Log == nil {
+		poolCfg.Log = n.log // refusals, as rate-limited summaries
+	}
+	n.pool = txpool.New(poolCfg, cfg.Genesis.ChainID, newLedgerView(ledger))
 	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx})
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
@@ -174,9 +185,14 @@ func (n *Node) Pool() *txpool.Pool { return n.pool }
 // working state over the committed store, so each account is read and
 // decoded once per view however often the pool asks. A new view is made
 // after every commit.
-type ledgerView struct{ st *ledger.State }
+type ledgerView struct {
+	st      *ledger.State
+	chainID string
+}
 
-func newLedgerView(l *ledger.Ledger) ledgerView { return ledgerView{l.State()} }
+func newLedgerView(l *ledger.Ledger) ledgerView { return ledgerView{l.State(), l.Genesis().ChainID} }
+
+func (v ledgerView) Check(tx *chain.Tx) error { return ledger.CheckAdmission(v.st, v.chainID, tx) }
 
 // NewPoolView is the pool's view of l's committed state (txpool.New takes it).
 func NewPoolView(l *ledger.Ledger) txpool.StateView { return newLedgerView(l) }

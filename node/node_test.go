@@ -147,8 +147,8 @@ func checkMetrics(t *testing.T, url string) {
 }
 
 // TestUnregisteredSenderIsRejected: a transaction the ledger cannot include
-// (its sender was never registered) leaves the pool with its code instead
-// of being offered to every block forever.
+// (its sender was never registered) is refused at admission with its code,
+// never pooled or offered to a block, and its status says so.
 func TestUnregisteredSenderIsRejected(t *testing.T) {
 	n := startNode(t, t.TempDir())
 	defer n.Close()
@@ -163,9 +163,11 @@ func TestUnregisteredSenderIsRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	var h common.Hash
-	if err := client.Call(&h, "sov_sendRawTransaction", hexutil.Bytes(tx.Bytes())); err != nil {
-		t.Fatal(err)
+	err = client.Call(&h, "sov_sendRawTransaction", hexutil.Bytes(tx.Bytes()))
+	if err == nil || !strings.Contains(err.Error(), "unknown_account") {
+		t.Fatalf("sending from an unregistered sender: %v", err)
 	}
+	h = tx.Hash()
 	waitStatus(t, client, h, "rejected")
 	if n.Pool().Has(h) {
 		t.Fatal("the transaction is still in the pool")

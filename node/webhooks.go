@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,13 +17,19 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/rpc"
+	"github.com/sovereign-ledger/sovereign/webhook"
 )
 
 // Webhook is a bank back-end endpoint that receives every final event
 // concerning its accounts as a signed JSON POST.
 //
 // Delivery is at least once: an event is retried with exponential backoff
-// until the endpoint answers 2xx, and the last delivered event id is
+// for hours (MaxAttempts, 30s doubling to 1h by default: about nine hours)
+// until the endpoint answers 2xx; after the last attempt it waits in the
+// dead-letter queue (deadletter.go), where an operator can replay it, and
+// delivery moves on. Every attempt is signed afresh over a timestamp and the
+// body (package webhook), so receivers can refuse old or replayed
+// deliveries. The last delivered (or dead-lettered) event id is
 // persisted in the data directory, so a restarted node resumes after it (an
 // event may be delivered twice around a crash; receivers deduplicate by the
 // X-Sovereign-Event-Id header). Each webhook has its own goroutine reading
@@ -34,15 +39,26 @@ type Webhook struct {
 	URL      string           `json:"url"`
 	Secret   string           `json:"secret"`             // HMAC-SHA256 key for X-Sovereign-Signature
 	Accounts []common.Address `json:"accounts,omitempty"` // events concerning any of them (as party or bank); empty: all events
-	// Backoff bounds between retries; zero: 250ms to 30s.
+	// MaxAttempts is how many times an event is tried before it goes to
+	// the dead-letter queue; zero: DefaultMaxAttempts.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+	// Backoff bounds between retries; zero: 30s to 1h.
 	MinBackoff time.Duration `json:"-"`
 	MaxBackoff time.Duration `json:"-"`
 }
 
-// Headers of a webhook delivery.
+// Retry defaults: 30s doubling to an hour, 16 attempts, about nine hours in
+// all before an event is dead-lettered.
 const (
-	HeaderEventID   = "X-Sovereign-Event-Id"
-	HeaderSignature = "X-Sovereign-Signature" // "sha256=" + hex HMAC-SHA256(secret, body)
+	DefaultMinBackoff  = 30 * time.Second
+	DefaultMaxBackoff  = time.Hour
+	DefaultMaxAttempts = 16
+)
+
+// Headers of a webhook delivery (package webhook verifies them).
+const (
+	HeaderEventID   = webhook.HeaderEventID
+	HeaderSignature = webhook.HeaderSignature // "t=UNIX_SECONDS,v1=" + hex HMAC-SHA256(secret, "t.body")
 )
 
 // LoadWebhooks reads a JSON list of webhooks ([{"url", "secret",
@@ -64,13 +80,6 @@ func LoadWebhooks(path string) ([]Webhook, error) {
 		}
 	}
 	return out, nil
-}
-
-// Sign is the X-Sovereign-Signature value of body under secret.
-func Sign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
 // WebhookDelivery is the JSON body of a webhook POST.
@@ -110,12 +119,7 @@ func (n *Node) startWebhooks(ctx context.Context) {
 		sum := sha256.Sum256([]byte(w.URL))
 		ww := &webhookWorker{n: n, w: w, path: filepath.Join(n.cfg.DataDir, "webhooks", hex.EncodeToString(sum[:8])+".json"),
 			client: &http.Client{Timeout: 10 * time.Second}}
-		if ww.w.MinBackoff <= 0 {
-			ww.w.MinBackoff = 250 * time.Millisecond
-		}
-		if ww.w.MaxBackoff <= 0 {
-			ww.w.MaxBackoff = 30 * time.Second
-		}
+		ww.w = ww.w.withDefaults()
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -135,13 +139,13 @@ func (ww *webhookWorker) run(ctx context.Context) error {
 		cur = webhookCursor{Height: ww.n.ledger.Head().Height, Position: 1 << 30}
 	}
 	for height := cur.Height; ; height++ {
-		if err := ww.n.backend.WaitFinal(ctx, height); err != nil {
+		if err := waitFinal(ctx, ww.n.final, ww.n.ledger, height); err != nil {
 			return err
 		}
 		if height == 0 {
 			continue
 		}
-		b, _, receipts, err := ww.n.backend.BlockByNumber(height)
+		b, _, receipts, err := finalBlock(ww.n.ledger, height)
 		if err != nil {
 			return fmt.Errorf("read block %d: %w", height, err)
 		}
@@ -172,38 +176,70 @@ func (ww *webhookWorker) wants(ev *chain.Event) bool {
 	return false
 }
 
-// deliver POSTs one event until the endpoint takes it or ctx ends.
+// deliver POSTs one event until the endpoint takes it, or, after the last
+// attempt, puts it in the dead-letter queue; it returns early only when ctx
+// ends.
 func (ww *webhookWorker) deliver(ctx context.Context, notice chain.Notice) error {
 	body, err := json.Marshal(WebhookDelivery{ChainID: ww.n.cfg.Genesis.ChainID, Notice: rpc.RenderNotice(ww.n.cfg.Genesis, notice)})
 	if err != nil {
 		return err
 	}
-	sig := Sign(ww.w.Secret, body)
-	backoff := ww.w.MinBackoff
+	delays := ww.w.retryDelays()
+	first := time.Now()
 	for attempt := 1; ; attempt++ {
-		err := ww.post(ctx, notice.ID, body, sig)
+		err := postDelivery(ctx, ww.client, ww.w, notice.ID, body)
 		if err == nil {
 			return nil
 		}
+		if attempt > len(delays) {
+			ww.n.log.Error("webhook delivery failed for good; dead-lettered", "url", ww.w.URL, "event", notice.ID, "attempts", attempt, "err", err)
+			return saveDeadLetter(ww.n.cfg.DataDir, DeadLetter{ID: notice.ID, URL: ww.w.URL, Body: body, Attempts: attempt,
+				FirstAttempt: first, LastAttempt: time.Now(), LastError: err.Error()})
+		}
+		backoff := delays[attempt-1]
 		ww.n.log.Warn("webhook delivery failed; retrying", "url", ww.w.URL, "event", notice.ID, "attempt", attempt, "in", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, ww.w.MaxBackoff)
 	}
 }
 
-func (ww *webhookWorker) post(ctx context.Context, id string, body []byte, sig string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ww.w.URL, bytes.NewReader(body))
+// withDefaults fills in the retry settings left at zero.
+func (w Webhook) withDefaults() Webhook {
+	if w.MinBackoff <= 0 {
+		w.MinBackoff = DefaultMinBackoff
+	}
+	if w.MaxBackoff <= 0 {
+		w.MaxBackoff = DefaultMaxBackoff
+	}
+	if w.MaxAttempts <= 0 {
+		w.MaxAttempts = DefaultMaxAttempts
+	}
+	return w
+}
+
+// retryDelays is the wait after each failed attempt but the last:
+// MinBackoff doubling up to MaxBackoff, MaxAttempts-1 of them.
+func (w Webhook) retryDelays() []time.Duration {
+	out := make([]time.Duration, 0, max(w.MaxAttempts-1, 0))
+	for d := w.MinBackoff; len(out) < w.MaxAttempts-1; d = min(2*d, w.MaxBackoff) {
+		out = append(out, d)
+	}
+	return out
+}
+
+// postDelivery POSTs one attempt, signed now.
+func postDelivery(ctx context.Context, client *http.Client, w Webhook, id string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderEventID, id)
-	req.Header.Set(HeaderSignature, sig)
-	resp, err := ww.client.Do(req)
+	req.Header.Set(HeaderSignature, webhook.Sign(w.Secret, time.Now(), body))
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -236,21 +272,5 @@ func (ww *webhookWorker) saveCursor(c webhookCursor) error {
 		return err
 	}
 	raw, _ := json.Marshal(c)
-	tmp := ww.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, ww.path)
+	return writeFileDurably(ww.path, raw)
 }

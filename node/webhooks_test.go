@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/wallet"
 )
@@ -53,20 +51,7 @@ func TestWebhookResumesAndNeverBlocks(t *testing.T) {
 	bob := devnet.Address(devnet.Seed, "customer", 1)
 	hooks := []Webhook{{URL: hanging.URL, Secret: "x"}, {URL: good.URL, Secret: "y", Accounts: []common.Address{bob}}}
 	dir := t.TempDir()
-	start := func() *Node {
-		g := devnet.DefaultGenesis(1)
-		g.Params.EmptyBlockInterval = chain.Duration(100 * time.Millisecond)
-		n, err := New(Config{DataDir: dir, Genesis: g, Key: devnet.Key(devnet.Seed, "validator", 0),
-			HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0), RPCAddr: "127.0.0.1:0",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	start := func() *Node { return startWebhookNode(t, dir, hooks) }
 	alice := devnet.Key(devnet.Seed, "customer", 0)
 	transfer := func(n *Node) {
 		t.Helper()

@@ -23,6 +23,7 @@ type gater struct {
 
 	mu     sync.Mutex
 	logged map[peer.ID]time.Time // rate-limits the refusal log per peer
+	banned map[peer.ID]time.Time // admitted peers refused until then (score.go)
 }
 
 // The refusal log names a refused peer at most once per refusalLogEvery,
@@ -36,7 +37,7 @@ const (
 )
 
 func newGater(validators []common.Address, observers []peer.ID, log *slog.Logger) *gater {
-	g := &gater{validators: map[common.Address]bool{}, observers: map[peer.ID]bool{}, log: log, now: time.Now, logged: map[peer.ID]time.Time{}}
+	g := &gater{validators: map[common.Address]bool{}, observers: map[peer.ID]bool{}, log: log, now: time.Now, logged: map[peer.ID]time.Time{}, banned: map[peer.ID]time.Time{}}
 	for _, v := range validators {
 		g.validators[v] = true
 	}
@@ -46,13 +47,45 @@ func newGater(validators []common.Address, observers []peer.ID, log *slog.Logger
 	return g
 }
 
-// Allowed reports whether id may connect.
+// Allowed reports whether id may connect: an admitted peer not banned.
 func (g *gater) Allowed(id peer.ID) bool {
+	return g.admitted(id) && !g.isBanned(id)
+}
+
+func (g *gater) admitted(id peer.ID) bool {
 	if g.observers[id] {
 		return true
 	}
 	a, err := AddressOf(id)
 	return err == nil && g.validators[a]
+}
+
+// ban refuses an admitted peer for d and reports whether it was not banned
+// already. Only admitted peers are banned (the others are refused anyway),
+// so the ban list is no longer than the validators and observers.
+func (g *gater) ban(id peer.ID, d time.Duration) bool {
+	if !g.admitted(id) {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	if until, ok := g.banned[id]; ok && now.Before(until) {
+		return false
+	}
+	g.banned[id] = now.Add(d)
+	return true
+}
+
+func (g *gater) isBanned(id peer.ID) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	until, ok := g.banned[id]
+	if ok && !g.now().Before(until) {
+		delete(g.banned, id)
+		return false
+	}
+	return ok
 }
 
 func (g *gater) refuse(id peer.ID, why string) bool {
@@ -73,7 +106,11 @@ func (g *gater) refuse(id peer.ID, why string) bool {
 		}
 	}
 	g.logged[id] = now
-	g.log.Warn("refused peer: not a validator or configured observer", "peer", id, "when", why)
+	reason := "not a validator or configured observer"
+	if g.admitted(id) {
+		reason = "banned for sending messages that failed validation"
+	}
+	g.log.Warn("refused peer: "+reason, "peer", id, "when", why)
 	return false
 }
 

@@ -31,9 +31,14 @@ const (
 )
 
 // Validator checks one gossip message before it is delivered or relayed and
-// returns its decoded value. An error drops the message (and counts against
-// the peer that sent it).
+// returns its decoded value. An error drops the message and counts against
+// the peer that sent it, unless it wraps ErrIgnore.
 type Validator func(data []byte) (any, error)
+
+// ErrIgnore marks a message dropped without blame: well formed and honestly
+// signed, but not worth delivering or relaying (a proposal for a height
+// already decided here, or too far ahead to check).
+var ErrIgnore = errors.New("ignored")
 
 // Inbound is a validated message from a peer.
 type Inbound struct {
@@ -64,8 +69,10 @@ type Network struct {
 	topics map[Topic]*pubsub.Topic
 	in     chan Inbound
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	log    *slog.Logger
+
+	rotation syncRotation // the order Sync asks peers in
+	wg       sync.WaitGroup
+	log      *slog.Logger
 }
 
 // maxGossipBytes bounds one gossip message (a proposal carries its block).
@@ -96,7 +103,13 @@ func New(cfg Config) (*Network, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Network{cfg: cfg, host: h, gater: g, topics: map[Topic]*pubsub.Topic{}, in: make(chan Inbound, 4096), cancel: cancel, log: cfg.Log}
+	var topicNames []string
+	for t := range cfg.Topics {
+		topicNames = append(topicNames, n.topicName(t))
+	}
 	n.ps, err = pubsub.NewGossipSub(ctx, h,
+		pubsub.WithPeerScore(peerScoreParams(topicNames), peerScoreThresholds()),
+		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(n.inspectScores), scoreInspectEvery),
 		pubsub.WithMaxMessageSize(maxGossipBytes),
 		pubsub.WithPeerExchange(false),
 		pubsub.WithFloodPublish(true),
@@ -137,7 +150,10 @@ func (n *Network) join(ctx context.Context, t Topic, validate Validator) error {
 			return pubsub.ValidationAccept
 		}
 		v, err := validate(msg.Data)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrIgnore):
+			return pubsub.ValidationIgnore
+		case err != nil:
 			n.log.Debug("dropped gossip message", "topic", t, "from", from, "err", err)
 			return pubsub.ValidationReject
 		}

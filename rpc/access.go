@@ -76,6 +76,7 @@ const (
 	subjectEscrow                      // an escrow: its parties' business
 	subjectPayout                      // a payout: its account's business
 	subjectBank                        // a bank's own records
+	subjectRequest                     // a payment request: its payer's and merchant's business
 	subjectAnything                    // may name anything: admin only
 )
 
@@ -114,6 +115,10 @@ var methodAccess = map[string]methodRule{
 	"sov_keyPath":             {roles: anyRole}, // headers only: who held the key
 	"sov_accountHistory":      {roles: withToken, subject: func(a []any) subject { return accountSubject(a[0].(HistoryQuery).Account) }},
 	"sov_reconciliation":      {roles: banksOnly, subject: func(a []any) subject { return subject{kind: subjectBank, addr: a[0].(BankRange).Bank} }},
+	"sov_getRequest":          {roles: withToken, subject: func(a []any) subject { return subject{kind: subjectRequest, id: a[0].(common.Hash)} }},
+	"sov_listRequests":        {roles: withToken, subject: func(a []any) subject { return requestListSubject(a[0].(RequestList)) }},
+	"sov_resolveAlias":        {roles: withToken}, // names one account for one alias; no listing, no reverse lookup
+	"sov_findBankRecords":     {roles: banksOnly, subject: func(a []any) subject { return subject{kind: subjectBank, addr: a[0].(EndToEndQuery).Bank} }},
 
 	"sov_subscribe:newFinalBlocks": {roles: anyRole},
 	"sov_subscribe:accountEvents":  {roles: withToken, subject: func(a []any) subject { return accountSubject(a[0].(common.Address)) }},
@@ -154,6 +159,8 @@ func keySubject(key []byte) subject {
 			return subject{kind: subjectEscrow, id: id}
 		case bytes.Equal(chain.PayoutKey(id), key):
 			return subject{kind: subjectPayout, id: id}
+		case bytes.Equal(chain.RequestKey(id), key):
+			return subject{kind: subjectRequest, id: id}
 		}
 	}
 	return subject{}
@@ -223,6 +230,8 @@ func (s *Server) maySee(c Claims, sub subject) (bool, error) {
 			}
 		}
 		return false, nil
+	case subjectRequest:
+		return s.maySeeRequest(c, sub.id)
 	case subjectPayout:
 		p, found, err := s.api.b.Payout(sub.id)
 		if err != nil || !found {
@@ -273,6 +282,8 @@ func (s subject) String() string {
 		return "escrow " + s.id.Hex()
 	case subjectPayout:
 		return "payout " + s.id.Hex()
+	case subjectRequest:
+		return "request " + s.id.Hex()
 	case subjectAnything:
 		return "every account's records"
 	}

@@ -72,6 +72,14 @@ var roleRows = []roleRow{
 	{"sov_getPayout", func(f fixture) []any { return []any{f.Payout} }, alicesOwn},
 	{"sov_listPayouts", func(f fixture) []any { return []any{map[string]any{"bank": f.Bank}} }, bankOwn},
 	{"sov_reconciliation", func(f fixture) []any { return []any{map[string]any{"bank": f.Bank}} }, bankOwn},
+	{"sov_getRequest", func(fixture) []any { return []any{common.Hash{1}} }, signers}, // unknown: not found, which reveals nothing
+	{"sov_listRequests", func(f fixture) []any { return []any{map[string]any{"payer": f.Alice}} }, alicesOwn},
+	{"sov_listRequests", func(f fixture) []any { return []any{map[string]any{"merchant": f.Alice}} }, alicesOwn},
+	{"sov_listRequests", func(f fixture) []any { return []any{map[string]any{}} }, adminOnly},
+	{"sov_resolveAlias", func(fixture) []any { return []any{"+8613800138000"} }, signers},
+	{"sov_findBankRecords", func(f fixture) []any { return []any{map[string]any{"bank": f.Bank, "refs": []string{"SE00"}}} }, bankOwn},
+	{"sov_keyPath", func(fixture) []any { return []any{4} }, everyone},
+	{"sov_accountHistory", func(f fixture) []any { return []any{map[string]any{"account": f.Alice}} }, alicesOwn},
 	{"sov_subscribe:newFinalBlocks", nil, everyone},
 	{"sov_subscribe:accountEvents", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},
 }

@@ -15,6 +15,7 @@ type Backend interface {
 	TxSubmitter
 	ChainReader
 	EscrowReader
+	RequestReader
 }
 
 // TxSubmitter admits transactions to the node's pool.
@@ -53,7 +54,7 @@ type ChainReader interface {
 // TxLookup is where a transaction stands.
 type TxLookup struct {
 	Tx      *chain.Tx      // nil when only the rejection is remembered
-	Status  string         // "pending" | "included" | "final" | "rejected"
+	Status  string         // "pending" | "final" | "rejected" (a block is final when it is committed: there is no "included" in between)
 	Code    string         // rejection code when rejected (from the receipt or from admission)
 	Height  uint64         // block height when included/final
 	Index   int            // position in the block

@@ -104,6 +104,7 @@ type Escrow struct {
 	Returned      string          `json:"returned"`
 	ReturnedUnits uint64          `json:"returned_units,string"`
 	UnlockAt      *uint64         `json:"unlock_at"`
+	EndToEndID    string          `json:"end_to_end_id"` // the reference the bank's payment instruction carries (camt.054 EndToEndId)
 	BankTrack
 }
 
@@ -117,6 +118,7 @@ type Payout struct {
 	Details     hexutil.Bytes  `json:"details"` // ECIES ciphertext to the bank's key
 	Height      uint64         `json:"height"`
 	Time        uint64         `json:"time"`
+	EndToEndID  string         `json:"end_to_end_id"` // the reference the bank's payment instruction carries (camt.054 EndToEndId)
 	BankTrack
 }
 
@@ -219,7 +221,7 @@ func (as assets) escrow(e *chain.Escrow, now uint64) Escrow {
 		OpenedHeight: e.OpenedHeight, OpenedAt: e.OpenedAt,
 		Released: as.format(e.Asset, e.Released), ReleasedUnits: e.Released,
 		Returned: as.format(e.Asset, e.Returned), ReturnedUnits: e.Returned,
-		BankTrack: as.track(e.Asset, &e.Track, now),
+		BankTrack: as.track(e.Asset, &e.Track, now), EndToEndID: chain.EscrowEndToEndID(e.ID),
 	}
 	if e.Arbiter != (common.Address{}) {
 		a := e.Arbiter
@@ -238,7 +240,7 @@ func (as assets) escrow(e *chain.Escrow, now uint64) Escrow {
 
 func (as assets) payout(p *chain.Payout, now uint64) Payout {
 	return Payout{ID: p.ID, Account: p.Account, Asset: p.Asset, Amount: as.format(p.Asset, p.Amount), AmountUnits: p.Amount,
-		Details: p.Details, Height: p.Height, Time: p.Time, BankTrack: as.track(p.Asset, &p.Track, now)}
+		Details: p.Details, Height: p.Height, Time: p.Time, BankTrack: as.track(p.Asset, &p.Track, now), EndToEndID: chain.PayoutEndToEndID(p.ID)}
 }
 
 func (as assets) reconRecord(r chain.BankRecord, now uint64) ReconRecord {

@@ -168,3 +168,17 @@ func (g *guardedAPI) NewFinalBlocks(ctx context.Context) (*gethrpc.Subscription,
 func (g *guardedAPI) AccountEvents(ctx context.Context, addr common.Address) (*gethrpc.Subscription, error) {
 	return g.subscribe(ctx, "accountEvents", []any{addr}, func() (*gethrpc.Subscription, error) { return g.api.AccountEvents(ctx, addr) })
 }
+
+func (g *guardedAPI) KeyPath(ctx context.Context, count *int) ([]KeyStep, error) {
+	if _, err := g.check(ctx, "sov_keyPath", count); err != nil {
+		return nil, err
+	}
+	return g.api.KeyPath(count)
+}
+
+func (g *guardedAPI) AccountHistory(ctx context.Context, q HistoryQuery) (*History, error) {
+	if _, err := g.check(ctx, "sov_accountHistory", q); err != nil {
+		return nil, err
+	}
+	return g.api.AccountHistory(q)
+}

@@ -47,6 +47,11 @@ type TxBody struct {
 	Kind        string          `json:"kind,omitempty"`                // feedback
 	Ref         string          `json:"ref,omitempty"`                 // feedback: the bank's reference
 	Details     hexutil.Bytes   `json:"details,omitempty"`             // withdraw: encrypted payout details
+	Request     *common.Hash    `json:"request,omitempty"`             // accept, decline, cancel_request
+	Alias       *common.Hash    `json:"alias,omitempty"`               // bind_alias, unbind_alias, request by alias: the salted hash
+	Mode        string          `json:"mode,omitempty"`                // request: direct | escrow
+	HoldForMs   uint64          `json:"hold_for_ms,omitempty"`         // request in escrow mode
+	Reason      string          `json:"reason,omitempty"`              // decline
 }
 
 // Receipt is a transaction's outcome in a block.
@@ -245,13 +250,13 @@ func (as assets) body(b chain.Body) *TxBody {
 		out.Record, out.Kind, out.Ref = &b.Record, b.Kind.String(), b.Ref
 		return out
 	}
-	return nil
+	return as.paymentBody(b)
 }
 
 // tx renders a transaction; lookup supplies status and placement.
 func (as assets) tx(hash common.Hash, l TxLookup) Transaction {
 	out := Transaction{Hash: hash, Status: l.Status, Code: l.Code}
-	if l.Receipt != nil || l.Status == "included" || l.Status == "final" {
+	if l.Receipt != nil || l.Status == "final" {
 		h, i := l.Height, l.Index
 		out.Height, out.Index = &h, &i
 	}

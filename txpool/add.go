@@ -44,6 +44,7 @@ func (p *Pool) Add(txs []*chain.Tx) []error {
 			}
 			if v.err != nil && txs[i] != nil && !errors.Is(v.err, chain.ErrAlreadyKnown) {
 				p.recordRejected(v.hash, v.err, v.final)
+				p.refusals.note(v.err)
 			}
 		}
 		p.notify()
@@ -52,6 +53,7 @@ func (p *Pool) Add(txs []*chain.Tx) []error {
 	// Only now, with each outcome in p.all or p.rejected, may a duplicate
 	// take the claim.
 	p.release(checked)
+	p.refusals.flush()
 
 	errs := make([]error, len(txs))
 	for i := range checked {
@@ -110,16 +112,7 @@ func (p *Pool) verify(tx *chain.Tx, v *verified) {
 		return
 	}
 	v.size = tx.Size()
-	if v.size > chain.MaxTxBytes {
-		v.err = fmt.Errorf("transaction is %d bytes, limit %d: %w", v.size, chain.MaxTxBytes, chain.ErrTooLarge)
-		return
-	}
-	if id := tx.ChainID(); id != p.chainID {
-		v.err = fmt.Errorf("chain id %q, want %q: %w", id, p.chainID, chain.ErrWrongChain)
-		return
-	}
-	if n := len(tx.Sigs()); n > chain.MaxTxSigs {
-		v.err = fmt.Errorf("%d signatures, limit %d: %w", n, chain.MaxTxSigs, chain.ErrMalformed)
+	if v.err = chain.CheckEnvelope(tx, p.chainID); v.err != nil {
 		return
 	}
 	p.sem <- struct{}{}
@@ -175,6 +168,12 @@ func (p *Pool) release(checked []verified) {
 func (p *Pool) admit(tx *chain.Tx, v *verified) error {
 	if p.all[v.hash] != nil {
 		return fmt.Errorf("already in pool: %w", chain.ErrAlreadyKnown)
+	}
+	if err := p.state.Check(tx); err != nil {
+		// Only a sender's registration can change; every other verdict of
+		// the check is fixed for these bytes.
+		v.final = !errors.Is(err, chain.ErrUnknownAccount)
+		return fmt.Errorf("refused by the ledger rules: %w", err)
 	}
 	a := p.senders[v.sender]
 	fresh := a == nil

@@ -19,6 +19,7 @@ type ledger struct {
 func (l ledger) Nonce(a common.Address) uint64                   { return l.nonce[a] }
 func (l ledger) Available(a common.Address, asset string) uint64 { return l.balance[a] }
 func (l ledger) Locked(common.Address, string) uint64            { return 0 }
+func (l ledger) Check(*chain.Tx) error                           { return nil }
 
 // A block producer waits for executable transactions, takes a block's worth
 // and, once the block commits, tells the pool the new state.

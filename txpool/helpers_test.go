@@ -40,6 +40,9 @@ func (s *fakeState) Available(a common.Address, asset string) uint64 { return s.
 // Locked: a fakeState holds no funds in their protection period (lockedState does).
 func (s *fakeState) Locked(common.Address, string) uint64 { return 0 }
 
+// Check: a fakeState has no ledger rules (admission_test.go runs the real ones).
+func (s *fakeState) Check(*chain.Tx) error { return nil }
+
 func (s *fakeState) clone() *fakeState {
 	c := newState()
 	c.nonces = maps.Clone(s.nonces)

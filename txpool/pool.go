@@ -1,8 +1,10 @@
 package txpool
 
 import (
+	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -21,6 +23,11 @@ type StateView interface {
 	// protection period: the pool refuses an overdraft those funds would
 	// have covered with the ledger's own code, protection_period.
 	Locked(addr common.Address, asset string) uint64
+	// Check is the ledger's admission check of tx (ledger.CheckAdmission):
+	// the envelope and the rule's precheck that block building runs, so
+	// the pool refuses with the ledger's code what no block would accept.
+	// The pool calls it once per transaction, after the signature checks.
+	Check(tx *chain.Tx) error
 }
 
 // Config bounds the pool. Zero fields take their defaults.
@@ -30,6 +37,10 @@ type Config struct {
 	NonceWindow   uint64 // how far ahead of the state nonce a nonce may be; default 1_000
 	RejectedCache int    // recent rejections remembered for Rejected; default 100_000
 	Workers       int    // signature-recovery goroutines; default runtime.NumCPU()
+	// Log receives a summary of refused transactions, by code, at most
+	// every LogEvery (default DefaultLogEvery); nil logs nothing.
+	Log      *slog.Logger
+	LogEvery time.Duration
 }
 
 // Defaults for Config's zero fields.
@@ -56,6 +67,9 @@ func (c Config) withDefaults() Config {
 	if c.Workers <= 0 {
 		c.Workers = runtime.NumCPU()
 	}
+	if c.LogEvery <= 0 {
+		c.LogEvery = DefaultLogEvery
+	}
 	return c
 }
 
@@ -72,6 +86,7 @@ type Pool struct {
 	// rejected remembers recent rejections by hash; it locks itself but is
 	// written under mu.
 	rejected *lru.Cache[common.Hash, rejection]
+	refusals *refusalLog
 
 	// inflight holds the hashes being verified by some Add call, so a
 	// duplicate arriving meanwhile is not recovered a second time.
@@ -103,6 +118,7 @@ func New(cfg Config, chainID string, state StateView) *Pool {
 		recover:  (*chain.Tx).Signers,
 		sem:      make(chan struct{}, cfg.Workers),
 		rejected: rejected,
+		refusals: newRefusalLog(cfg.Log, cfg.LogEvery),
 		inflight: make(map[common.Hash]struct{}),
 		state:    state,
 		all:      make(map[common.Hash]*entry),

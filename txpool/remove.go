@@ -10,6 +10,7 @@ import (
 // (an unregistered sender, say), which would otherwise be offered to every
 // block forever.
 func (p *Pool) Remove(h common.Hash, reason error) {
+	defer p.refusals.flush() // after the unlock
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := p.all[h]
@@ -22,6 +23,7 @@ func (p *Pool) Remove(h common.Hash, reason error) {
 	for _, x := range a.txs[i:] {
 		p.drop(a, x)
 		p.recordRejected(x.hash, reason, false)
+		p.refusals.note(reason)
 	}
 	clear(a.txs[i:])
 	a.txs = a.txs[:i]

@@ -22,16 +22,25 @@ func (c *Client) Hold(ctx context.Context, key *ecdsa.PrivateKey, payee common.A
 	if err != nil {
 		return nil, err
 	}
+	expiry, err := c.expiryIn(ctx, expires)
+	if err != nil {
+		return nil, err
+	}
+	return c.Submit(ctx, chain.Hold{Payee: payee, Asset: asset, Amount: v, Expiry: expiry, Arbiter: arbiter}, key)
+}
+
+// expiryIn is the block time expires from now, counted from the later of
+// the latest final block's time and this machine's clock.
+func (c *Client) expiryIn(ctx context.Context, expires time.Duration) (uint64, error) {
 	if expires <= 0 {
-		return nil, fmt.Errorf("expiry must be in the future, got %s", expires)
+		return 0, fmt.Errorf("expiry must be in the future, got %s", expires)
 	}
 	head, err := c.BlockByNumber(ctx, rpc.Latest, false)
 	if err != nil {
-		return nil, fmt.Errorf("latest block time: %w", err)
+		return 0, fmt.Errorf("latest block time: %w", err)
 	}
 	base := max(head.Time, uint64(time.Now().UnixMilli()))
-	expiry := base + uint64(expires.Milliseconds())
-	return c.Submit(ctx, chain.Hold{Payee: payee, Asset: asset, Amount: v, Expiry: expiry, Arbiter: arbiter}, key)
+	return base + uint64(expires.Milliseconds()), nil
 }
 
 // Release releases an escrow to its payee: all of it when amount is "",
@@ -107,7 +116,7 @@ func (c *Client) Withdraw(ctx context.Context, key *ecdsa.PrivateKey, asset, amo
 func (c *Client) Feedback(ctx context.Context, key *ecdsa.PrivateKey, record common.Hash, kind, asset, amount, ref string) (*chain.Tx, error) {
 	k, ok := chain.ParseFeedbackKind(kind)
 	if !ok {
-		return nil, fmt.Errorf("feedback kind %q: want hold_placed, hold_released, debit_executed, refund_executed or payout_executed", kind)
+		return nil, fmt.Errorf("feedback kind %q: want hold_placed, hold_released, debit_executed, refund_executed, payout_executed or reversal", kind)
 	}
 	v, err := c.amount(ctx, asset, amount)
 	if err != nil {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/node/nodetest"
+	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
 )
 

@@ -16,7 +16,6 @@ import (
 // Transaction statuses as the node reports them.
 const (
 	StatusPending  = "pending"
-	StatusIncluded = "included"
 	StatusFinal    = "final"
 	StatusRejected = "rejected"
 )

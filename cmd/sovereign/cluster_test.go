@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +26,32 @@ type cluster struct {
 	t     *testing.T
 	procs *devnet.Processes
 	cmds  map[int]*exec.Cmd
-	logs  map[int]*bytes.Buffer
+	logs  map[int]*syncBuffer
+}
+
+// syncBuffer is a process's log, written by exec's copier while the test
+// reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 func newCluster(t *testing.T, n int, observers []string) *cluster {
@@ -38,7 +64,7 @@ func newCluster(t *testing.T, n int, observers []string) *cluster {
 	if _, err := devnet.Prepare(dir, template, n); err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, cmds: map[int]*exec.Cmd{}, logs: map[int]*bytes.Buffer{},
+	c := &cluster{t: t, cmds: map[int]*exec.Cmd{}, logs: map[int]*syncBuffer{},
 		procs: &devnet.Processes{Layout: devnet.Layout{Dir: dir}, N: n, Binary: binary, RPCHost: "127.0.0.1",
 			RPCPort: freePortRange(t, n), P2PPort: freePortRange(t, n), LogLevel: "info", Observers: observers}}
 	t.Cleanup(func() {
@@ -91,7 +117,7 @@ func (c *cluster) start(i int) {
 func (c *cluster) startArgs(i int, args []string) {
 	cmd := exec.Command(binary, args...)
 	if c.logs[i] == nil {
-		c.logs[i] = new(bytes.Buffer)
+		c.logs[i] = new(syncBuffer)
 	}
 	cmd.Stdout, cmd.Stderr = c.logs[i], c.logs[i]
 	if err := cmd.Start(); err != nil {

@@ -57,10 +57,10 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func startDevnet(t *testing.T, dir string, port int) *devnetProc {
+func startDevnet(t *testing.T, dir string, port int, extra ...string) *devnetProc {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(binary, "devnet", "--dir", dir, "--rpc.addr", addr)
+	cmd := exec.Command(binary, append([]string{"devnet", "--dir", dir, "--rpc.addr", addr}, extra...)...)
 	var out bytes.Buffer
 	cmd.Stderr = &out
 	stdout, err := cmd.StdoutPipe()
@@ -181,14 +181,7 @@ func TestDevnetWalkthrough(t *testing.T) {
 	port := freePort(t)
 	dn := startDevnet(t, dir, port)
 
-	var accounts []demoAccount
-	raw, err := os.ReadFile(filepath.Join(dir, "accounts.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &accounts); err != nil {
-		t.Fatal(err)
-	}
+	accounts, raw := readAccounts(t, dir)
 	var bank, alice demoAccount
 	for _, a := range accounts {
 		if a.Role == "bank" && bank.Address == "" {
@@ -281,4 +274,19 @@ func portFree(port int) bool {
 	}
 	ln.Close()
 	return true
+}
+
+// readAccounts reads a devnet's accounts.json (and returns it raw for
+// messages).
+func readAccounts(t *testing.T, dir string) ([]demoAccount, []byte) {
+	t.Helper()
+	var accounts []demoAccount
+	raw, err := os.ReadFile(filepath.Join(dir, "accounts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &accounts); err != nil {
+		t.Fatal(err)
+	}
+	return accounts, raw
 }

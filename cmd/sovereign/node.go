@@ -7,7 +7,6 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
@@ -23,6 +22,7 @@ var nodeCommand = &cli.Command{
 		genesisFlag,
 		&cli.StringFlag{Name: "key", Usage: "validator keystore file (absent: observer)", EnvVars: []string{"SOV_KEY"}},
 		&cli.StringFlag{Name: "password-file", Usage: "file holding the keystore password", EnvVars: []string{"SOV_PASSWORD_FILE"}},
+		&cli.IntFlag{Name: "signer.double-sign-check-heights", Usage: "heights a validator whose signer state (DATADIR/signer) is missing or older than the chain watches without signing (negative: no watch; restore the signer state instead)", Value: 2, EnvVars: []string{"SOV_DOUBLE_SIGN_CHECK_HEIGHTS"}},
 		&cli.StringFlag{Name: "hashchain.secret-file", Usage: "file holding the validator's hash-chain secret (hex)", EnvVars: []string{"SOV_HASHCHAIN_SECRET_FILE"}},
 		rpcAddrFlag,
 		&cli.StringFlag{Name: "pprof.addr", Usage: "serve Go profiles (net/http/pprof) on this host:port; off when empty", EnvVars: []string{"SOV_PPROF_ADDR"}},
@@ -31,9 +31,11 @@ var nodeCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
 		// Test only (faultnet's clock-skew runs): shifts the node's clock.
 		&cli.DurationFlag{Name: "clock.offset", Hidden: true, Usage: "shift the node's wall clock by this much (tests of clock skew only)"},
+		dbDeepCheckFlag,
 		&cli.StringFlag{Name: "webhooks", Usage: "JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events", EnvVars: []string{"SOV_WEBHOOKS"}},
 	}, rpcEdgeFlags...),
-	Action: runNode,
+	Action:      runNode,
+	Subcommands: nodeWebhookCommands(),
 }
 
 func runNode(c *cli.Context) error {
@@ -47,11 +49,13 @@ func runNode(c *cli.Context) error {
 	}
 	cfg := node.Config{
 		DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log,
-		P2PListen: c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
+		DoubleSignCheckHeights: c.Int("signer.double-sign-check-heights"),
+		P2PListen:              c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
+		DeepCheck: c.Bool(dbDeepCheckFlag.Name),
 	}
 	if off := c.Duration("clock.offset"); off != 0 {
 		log.Warn("clock offset set: this node's clock is deliberately wrong (a test of clock skew)", "offset", off)
-		cfg.Clock = offsetClock(off)
+		cfg.Clock = node.NewOffsetClock(off)
 	}
 	if err := rpcEdgeConfig(c, &cfg); err != nil {
 		return err
@@ -99,13 +103,6 @@ func runNode(c *cli.Context) error {
 	}
 	return waitAndClose(nd)
 }
-
-// offsetClock is the system clock shifted by a fixed offset: the hidden
-// --clock.offset flag, by which fault tests run a validator whose clock is
-// ahead or behind.
-type offsetClock time.Duration
-
-func (o offsetClock) Now() time.Time { return time.Now().Add(time.Duration(o)) }
 
 // readKeyFile decrypts a keystore v3 file.
 func readKeyFile(path, passwordFile string) (*ecdsa.PrivateKey, error) {

@@ -9,3 +9,6 @@ var walletCommand = walletcmd.NewWalletCommand()
 
 // bankCommand is "sovereign bank": register-account, mint, burn.
 var bankCommand = walletcmd.NewBankCommand()
+
+// merchantCommand is "sovereign merchant": payment requests.
+var merchantCommand = walletcmd.NewMerchantCommand()

@@ -71,7 +71,10 @@ func Start(t testing.TB, dir string, configure func(*node.Config)) *Node {
 		DataDir: dir, Genesis: Genesis(),
 		Key: devnet.Key(devnet.Seed, "validator", 0), HashChainSecret: devnet.HashChainSecret(devnet.Seed, 0),
 		RPCAddr: "127.0.0.1:0",
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// as `sovereign devnet`: no access control, no rate limit (the
+		// tests drive load through it)
+		RPCAuth: node.RPCAuthOff, RPCLimits: rpc.Config{RequestRate: -1},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if configure != nil {
 		configure(&cfg)

@@ -81,6 +81,7 @@ func Genesis() (*chain.Genesis, Keys) {
 // node's adapter; AutoSeal makes every admitted transaction final at once.
 type Chain struct {
 	*node.Backend
+	fin   *node.Finalizer
 	store *ledger.MemStore
 	keys  Keys
 
@@ -97,10 +98,11 @@ func New() (*Chain, Keys) {
 		panic(err)
 	}
 	pool := txpool.New(txpool.Config{}, g.ChainID, node.NewPoolView(l))
-	b := node.NewBackend(node.BackendParts{Ledger: l, Pool: pool, Final: node.NewFinalSignal(), Status: func() (uint32, common.Address, int) {
+	fin := &node.Finalizer{Ledger: l, Pool: pool, Final: node.NewFinalSignal()}
+	b := node.NewBackend(node.BackendParts{Ledger: l, Pool: pool, Final: fin.Final, Status: func() (uint32, common.Address, int) {
 		return 0, Addr(k.Validator), 0
 	}})
-	return &Chain{Backend: b, store: store, keys: k}, k
+	return &Chain{Backend: b, fin: fin, store: store, keys: k}, k
 }
 
 // Fail makes every read and write of the store fail with err (nil heals it),
@@ -149,7 +151,7 @@ func (c *Chain) Seal() *chain.Block {
 	for _, d := range ex.Dropped {
 		c.Pool.Remove(d.Tx.Hash(), d.Err)
 	}
-	if err := c.CommitFinal(b, c.certify(b.Hash(), b.Height())); err != nil {
+	if _, err := c.fin.Commit(b, c.certify(b.Hash(), b.Height())); err != nil {
 		panic(err)
 	}
 	return b

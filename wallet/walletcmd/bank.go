@@ -39,6 +39,7 @@ func NewBankCommand() *cli.Command {
 		},
 	}
 	cmd.Subcommands = append(cmd.Subcommands, bankEscrowCommands()...)
+	cmd.Subcommands = append(cmd.Subcommands, bankAliasCommand())
 	return cmd
 }
 

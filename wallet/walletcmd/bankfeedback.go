@@ -24,10 +24,11 @@ func bankEscrowCommands() []*cli.Command {
 			Usage: "report what the bank did for an escrow (--escrow) or payout (--payout): --kind, --asset, --amount, --ref",
 			Flags: signerFlags(escrowFlag(),
 				&cli.StringFlag{Name: "payout", Category: catTx, Usage: "payout id (the withdraw transaction's hash)"},
-				&cli.StringFlag{Name: "kind", Category: catTx, Usage: "hold_placed, hold_released, debit_executed, refund_executed or payout_executed"},
+				&cli.StringFlag{Name: "kind", Category: catTx, Usage: "hold_placed, hold_released, debit_executed, refund_executed, payout_executed or reversal"},
 				assetFlag("asset symbol (default: the first asset in genesis)"), amountFlag(),
 				&cli.StringFlag{Name: "ref", Category: catTx, Usage: "the bank's own reference for what it did"}),
-			Action: bankFeedback,
+			Action:      bankFeedback,
+			Subcommands: []*cli.Command{feedbackImportCommand()},
 		},
 		{
 			Name:   "payouts",

@@ -165,8 +165,9 @@ func rejected(err error) error {
 // txResult is what every command that submits a transaction prints with --json.
 type txResult struct {
 	Hash    common.Hash  `json:"hash"`
-	Escrow  *common.Hash `json:"escrow,omitempty"` // hold: the new escrow's id
-	Payout  *common.Hash `json:"payout,omitempty"` // withdraw: the payout's id
+	Escrow  *common.Hash `json:"escrow,omitempty"`  // hold: the new escrow's id
+	Payout  *common.Hash `json:"payout,omitempty"`  // withdraw: the payout's id
+	Request *common.Hash `json:"request,omitempty"` // merchant request: the new request's id; accept, decline, cancel: the request
 	Status  string       `json:"status"`
 	Code    string       `json:"code"`
 	Height  *uint64      `json:"height"`

@@ -235,10 +235,16 @@ func walletSetWithdrawalKey(c *cli.Context) error {
 }
 
 func walletEscrow(c *cli.Context) error {
+	return showByID(c, "escrow", (*wallet.Client).Escrow, printEscrow)
+}
+
+// showByID is the body of the commands that print one record named by an
+// ID argument: as JSON with --json, else with print.
+func showByID[T any](c *cli.Context, what string, get func(*wallet.Client, context.Context, common.Hash) (*T, error), print func(*cli.Context, *T)) error {
 	if c.NArg() != 1 {
-		return fmt.Errorf("want exactly one escrow ID argument, got %d", c.NArg())
+		return fmt.Errorf("want exactly one %s ID argument, got %d", what, c.NArg())
 	}
-	id, err := parseHash("escrow id", c.Args().First())
+	id, err := parseHash(what+" id", c.Args().First())
 	if err != nil {
 		return err
 	}
@@ -247,14 +253,14 @@ func walletEscrow(c *cli.Context) error {
 		return err
 	}
 	defer done()
-	e, err := client.Escrow(ctx, id)
+	v, err := get(client, ctx, id)
 	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(c, e)
+		return printJSON(c, v)
 	}
-	printEscrow(c, e)
+	print(c, v)
 	return nil
 }
 

@@ -65,6 +65,7 @@ func NewWalletCommand() *cli.Command {
 		},
 	}
 	cmd.Subcommands = append(cmd.Subcommands, escrowCommands()...)
+	cmd.Subcommands = append(cmd.Subcommands, walletRequestCommands()...)
 	return cmd
 }
 

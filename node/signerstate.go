@@ -1,0 +1,163 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/sovereign-ledger/sovereign/consensus"
+)
+
+// The signer state is the validator's consensus safety record (and the
+// valid value it names), kept in DATADIR/signer, outside the chain
+// database, as cometbft keeps priv_validator_state.json beside its data.
+// Wiping or restoring chaindata then leaves the record of what this key
+// signed intact, and a record that is missing or older than the chain is
+// recognised as lost instead of read as "never signed"
+// (docs/adr/0012-signer-state-file.md).
+//
+// Both files are replaced atomically (write a temporary file, fsync it,
+// rename it, fsync the directory) before any message leaves the node.
+const (
+	signerDir       = "signer"
+	signerStateFile = "state.json" // consensus.SafetyRecord, JSON
+	signerValidFile = "valid.rlp"  // consensus.ValidValue, RLP
+)
+
+// signerState is the validator's signer state on disk.
+type signerState struct{ dir string }
+
+func newSignerState(dataDir string) signerState {
+	return signerState{dir: filepath.Join(dataDir, signerDir)}
+}
+
+// load reads the record and valid value; exists is false when there is no
+// record at all.
+func (s signerState) load() (st consensus.StartState, exists bool, err error) {
+	safety, err := readIfExists(filepath.Join(s.dir, signerStateFile))
+	if err != nil || safety == nil {
+		return st, false, err
+	}
+	valid, err := readIfExists(filepath.Join(s.dir, signerValidFile))
+	if err != nil {
+		return st, false, err
+	}
+	st, err = decodeSignerState(safety, valid)
+	if err != nil {
+		return st, false, fmt.Errorf("signer state %s: %w (restore it from this validator's own backup, or move it away to start with the double-sign watch)", s.dir, err)
+	}
+	return st, true, nil
+}
+
+func readIfExists(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// decodeSignerState decodes a safety record and its valid value (nil: none).
+func decodeSignerState(safety, valid []byte) (st consensus.StartState, err error) {
+	if st.Safety, err = consensus.DecodeSafetyRecord(safety); err != nil {
+		return st, err
+	}
+	if valid != nil {
+		st.Valid, err = consensus.DecodeValidValue(valid)
+	}
+	return st, err
+}
+
+// save persists what the core asked to persist: either may be nil.
+func (s signerState) save(safety *consensus.SafetyRecord, valid *consensus.ValidValue) error {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return fmt.Errorf("signer state: %w", err)
+	}
+	if valid != nil {
+		if err := writeFileSynced(filepath.Join(s.dir, signerValidFile), valid.Encode()); err != nil {
+			return fmt.Errorf("write signer valid value: %w", err)
+		}
+	}
+	if safety != nil {
+		if err := writeFileSynced(filepath.Join(s.dir, signerStateFile), safety.Encode()); err != nil {
+			return fmt.Errorf("write signer state: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFileSynced replaces path with data so that a crash leaves either
+// the old or the new content, both on disk.
+func writeFileSynced(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
+}
+
+// resume decides how the core starts signing from the signer state and a
+// chain whose head is at headHeight:
+//   - a record at least as high as the head: resume from it (a chaindata
+//     restored from an older backup only means more to catch up);
+//   - no record on a chain at genesis: a validator being initialised, whose
+//     empty record is written now so that "missing" later means "lost";
+//   - no record on a chain past genesis, or a record older than the head:
+//     the record cannot hold everything this key signed, so the core starts
+//     with SignerStateLost and watches before it signs.
+//
+// legacy reads the record older versions kept in the chain database (nil
+// when there is none); it is moved to the file once.
+func (s signerState) resume(headHeight uint64, legacy func() (safety, valid []byte, err error)) (consensus.StartState, string, error) {
+	st, exists, err := s.load()
+	if err != nil {
+		return st, "", err
+	}
+	if !exists {
+		safety, valid, err := legacy()
+		if err != nil {
+			return st, "", fmt.Errorf("read the chain database's safety record: %w", err)
+		}
+		if exists = safety != nil; exists {
+			if st, err = decodeSignerState(safety, valid); err != nil {
+				return st, "", fmt.Errorf("the chain database's safety record: %w", err)
+			}
+			if err := s.save(st.Safety, st.Valid); err != nil {
+				return st, "", err
+			}
+		}
+	}
+	switch {
+	case !exists && headHeight == 0:
+		return st, "", s.save(&consensus.SafetyRecord{LockedRound: -1, ValidRound: -1}, nil)
+	case !exists:
+		st.SignerStateLost = true
+		return st, fmt.Sprintf("no signer state in %s but the chain is at height %d", s.dir, headHeight), nil
+	case st.Safety.Height < headHeight:
+		st.SignerStateLost = true
+		return st, fmt.Sprintf("signer state in %s is at height %d, older than the chain (height %d): restored from a backup?", s.dir, st.Safety.Height, headHeight), nil
+	}
+	return st, "", nil
+}

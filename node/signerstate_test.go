@@ -1,0 +1,121 @@
+package node
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/consensus"
+)
+
+// TestSignerStateResume: the table of how a validator resumes signing from
+// its signer state file, a legacy record in the chain database, and the
+// chain's head.
+func TestSignerStateResume(t *testing.T) {
+	record := func(h uint64) *consensus.SafetyRecord {
+		return &consensus.SafetyRecord{Height: h, Round: 1, Step: consensus.StepPrevote, LockedRound: 1, LockedBlock: common.Hash{7}, ValidRound: -1}
+	}
+	noLegacy := func() ([]byte, []byte, error) { return nil, nil, nil }
+	legacyAt := func(h uint64) func() ([]byte, []byte, error) {
+		return func() ([]byte, []byte, error) { return record(h).Encode(), nil, nil }
+	}
+	cases := []struct {
+		name       string
+		file       *consensus.SafetyRecord // nil: no file
+		legacy     func() ([]byte, []byte, error)
+		head       uint64
+		lost       bool
+		wantHeight uint64 // of the record the core starts from
+		reason     string
+	}{
+		{name: "new validator at genesis", head: 0, legacy: noLegacy},
+		{name: "file at the head's next height", file: record(11), head: 10, legacy: noLegacy, wantHeight: 11},
+		{name: "file at the head (crash between commit and the next vote)", file: record(10), head: 10, legacy: noLegacy, wantHeight: 10},
+		{name: "chaindata wiped: file ahead of the chain", file: record(40), head: 0, legacy: noLegacy, wantHeight: 40},
+		{name: "chaindata restored from an older backup", file: record(40), head: 25, legacy: noLegacy, wantHeight: 40},
+		{name: "signer state lost on a running chain", head: 10, legacy: noLegacy, lost: true, reason: "no signer state"},
+		{name: "signer state restored from an older backup", file: record(7), head: 10, legacy: noLegacy, lost: true, wantHeight: 7, reason: "older than the chain"},
+		{name: "legacy record in the chain database moves to the file", head: 10, legacy: legacyAt(11), wantHeight: 11},
+		{name: "legacy record older than the chain", head: 10, legacy: legacyAt(3), lost: true, wantHeight: 3, reason: "older than the chain"},
+		{name: "file wins over a legacy record", file: record(12), head: 10, legacy: legacyAt(3), wantHeight: 12},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSignerState(t.TempDir())
+			if tc.file != nil {
+				if err := s.save(tc.file, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, why, err := s.resume(tc.head, tc.legacy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.SignerStateLost != tc.lost {
+				t.Fatalf("SignerStateLost = %v, want %v (%s)", st.SignerStateLost, tc.lost, why)
+			}
+			if !strings.Contains(why, tc.reason) {
+				t.Fatalf("reason %q, want it to mention %q", why, tc.reason)
+			}
+			if st.Safety != nil && st.Safety.Height != tc.wantHeight || st.Safety == nil && tc.wantHeight != 0 {
+				t.Fatalf("starts from record %+v, want height %d", st.Safety, tc.wantHeight)
+			}
+			// Whatever it started from is on disk now, so "missing" next
+			// time means lost.
+			if tc.lost && tc.file == nil && st.Safety == nil {
+				if _, exists, _ := s.load(); exists {
+					t.Fatal("a lost signer state was recreated before the watch")
+				}
+				return
+			}
+			got, exists, err := s.load()
+			if err != nil || !exists {
+				t.Fatalf("after resume: exists %v, %v", exists, err)
+			}
+			if got.Safety.Height != tc.wantHeight {
+				t.Fatalf("file holds height %d, want %d", got.Safety.Height, tc.wantHeight)
+			}
+		})
+	}
+}
+
+// TestSignerStateDamaged: a file that does not decode stops the start with
+// the file named, instead of signing as if nothing had been signed.
+func TestSignerStateDamaged(t *testing.T) {
+	dir := t.TempDir()
+	s := newSignerState(dir)
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, signerStateFile), []byte(`{"height":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.resume(10, func() ([]byte, []byte, error) { return nil, nil, nil })
+	if err == nil || !strings.Contains(err.Error(), s.dir) {
+		t.Fatalf("damaged signer state: %v", err)
+	}
+}
+
+// TestSignerStateReplacedAtomically: a save leaves no temporary files and
+// the valid value survives saves of the record alone.
+func TestSignerStateReplacedAtomically(t *testing.T) {
+	s := newSignerState(t.TempDir())
+	for h := uint64(1); h <= 3; h++ {
+		if err := s.save(&consensus.SafetyRecord{Height: h, LockedRound: -1, ValidRound: -1}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != signerStateFile {
+		t.Fatalf("signer dir holds %v", entries)
+	}
+	st, _, err := s.load()
+	if err != nil || st.Safety.Height != 3 {
+		t.Fatalf("load: %+v, %v", st.Safety, err)
+	}
+}
