@@ -28,15 +28,17 @@ func buildMixed(t testing.TB, store ledger.Store, blocks int) *chaingen.Chain {
 		t.Fatal(err)
 	}
 	alice, bob, bank := chaingen.Customer(0), chaingen.Customer(1), chaingen.Bank(0)
-	var prevHold, prevHold2 common.Hash
+	var prevHold, prevRefunded common.Hash
+	var requests []common.Hash
 	for i := 0; i < blocks; i++ {
 		next := c.Ledger.Head().Time + chaingen.BlockInterval
 		txs := c.Transfers(20)
 		hold := c.Sign(alice, chain.Hold{Payee: addr(1), Asset: "CNY", Amount: 1000, Expiry: next + 3600_000})
+		refunded := c.Sign(alice, chain.Hold{Payee: addr(1), Asset: "CNY", Amount: 300, Expiry: next + 3600_000})
 		expiring := c.Sign(alice, chain.Hold{Payee: addr(2), Asset: "CNY", Amount: 7, Expiry: next + 1})
-		txs = append(txs, hold, expiring,
+		txs = append(txs, hold, refunded, expiring,
 			c.Sign(bank, chain.Feedback{Kind: chain.FeedbackHoldPlaced, Record: hold.Hash(), Asset: "CNY", Amount: 1000, Ref: fmt.Sprintf("A-%d", i)}),
-			c.Sign(bank, chain.Mint{To: addr(3), Asset: "CNY", Amount: 5}),
+			c.Sign(bank, chain.Mint{To: addr(2), Asset: "CNY", Amount: 5}),
 			c.Sign(bob, chain.Transfer{To: addr(0), Asset: "USD", Amount: 1 << 40}), // overdraft: rejected into its receipt
 		)
 		if i%3 == 2 {
@@ -45,10 +47,26 @@ func buildMixed(t testing.TB, store ledger.Store, blocks int) *chaingen.Chain {
 		if prevHold != (common.Hash{}) {
 			txs = append(txs, c.Sign(alice, chain.Release{Escrow: prevHold}))
 		}
-		if prevHold2 != (common.Hash{}) {
-			txs = append(txs, c.Sign(bob, chain.Refund{Escrow: prevHold2}))
+		if prevRefunded != (common.Hash{}) {
+			txs = append(txs, c.Sign(bob, chain.Refund{Escrow: prevRefunded}))
 		}
-		prevHold2, prevHold = prevHold, hold.Hash()
+		prevRefunded, prevHold = refunded.Hash(), hold.Hash()
+		if i%4 == 1 { // dave asks carol to pay, directly and into escrow; she accepts both next block
+			for _, mode := range []chain.SettleMode{chain.SettleDirect, chain.SettleEscrow} {
+				body := chain.PaymentRequest{Payer: addr(2), Asset: "CNY", Amount: 250, Expiry: next + 60_000, Ref: fmt.Sprintf("ORDER-%d-%d", i, mode), Mode: mode}
+				if mode == chain.SettleEscrow {
+					body.HoldFor = 3_600_000
+				}
+				req := c.Sign(chaingen.Customer(3), body)
+				txs = append(txs, req)
+				requests = append(requests, req.Hash())
+			}
+		} else {
+			for _, id := range requests {
+				txs = append(txs, c.Sign(chaingen.Customer(2), chain.Accept{Request: id, Asset: "CNY", Amount: 250}))
+			}
+			requests = nil
+		}
 		if i == 4 { // validator 1 signed two blocks at one height and round: alice reports it
 			txs = append(txs, c.Sign(alice, equivocation(t, c, 1)))
 		}
