@@ -163,9 +163,10 @@ type fetched struct {
 	err error
 }
 
-// OpenRPC reads the genesis and the final height of the node at url.
-func OpenRPC(ctx context.Context, url string) (*RPCSource, error) {
-	c, err := wallet.DialContext(ctx, url)
+// OpenRPC reads the genesis and the final height of the node at url (opts:
+// wallet.WithToken for a node with RPC access control).
+func OpenRPC(ctx context.Context, url string, opts ...wallet.DialOption) (*RPCSource, error) {
+	c, err := wallet.DialContext(ctx, url, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/audit"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/ledger"
+	"github.com/sovereign-ledger/sovereign/wallet"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,6 +23,7 @@ var (
 	sourceFileFlag    = &cli.StringFlag{Name: "file", Usage: "a chain file written by `sovereign export`", EnvVars: []string{"SOV_AUDIT_FILE"}}
 	sourceDataDirFlag = &cli.StringFlag{Name: "datadir", Usage: "a node's data directory, opened read-only (copy a running node's first)", EnvVars: []string{"SOV_AUDIT_DATADIR"}}
 	sourceRPCFlag     = &cli.StringFlag{Name: "rpc", Usage: "a running node's JSON-RPC URL", EnvVars: []string{"SOV_AUDIT_RPC"}}
+	sourceTokenFlag   = &cli.StringFlag{Name: "rpc.token", Usage: "bearer token for a node with RPC access control (sovereign rpc token mints one)", EnvVars: []string{"SOV_RPC_TOKEN"}}
 	pinGenesisFlag    = &cli.StringFlag{Name: "genesis", Usage: "the genesis file the auditor was given: the chain must start from it (needed for --datadir unless it is the devnet's)", EnvVars: []string{"SOV_GENESIS"}}
 )
 
@@ -31,7 +33,7 @@ var auditCommand = &cli.Command{
 	Description: "Reads the chain from exactly one of --file, --datadir or --rpc. Exit status 0 when\n" +
 		"everything verifies, 1 when any check fails (the first failure names the height, the\n" +
 		"transaction and the rule), 2 when the audit could not run.",
-	Flags: []cli.Flag{sourceFileFlag, sourceDataDirFlag, sourceRPCFlag, pinGenesisFlag,
+	Flags: []cli.Flag{sourceFileFlag, sourceDataDirFlag, sourceRPCFlag, sourceTokenFlag, pinGenesisFlag,
 		&cli.StringFlag{Name: "report", Usage: "directory to write report.json and report.html into", EnvVars: []string{"SOV_AUDIT_REPORT"}},
 		&cli.BoolFlag{Name: "json", Usage: "print the JSON report instead of the summary"},
 		&cli.BoolFlag{Name: "quiet", Usage: "no progress bar"},
@@ -106,7 +108,7 @@ func openSource(ctx context.Context, c *cli.Context) (audit.Source, error) {
 	case c.String("datadir") != "":
 		return audit.OpenDataDir(c.String("datadir"))
 	}
-	return audit.OpenRPC(ctx, c.String("rpc"))
+	return audit.OpenRPC(ctx, c.String("rpc"), wallet.WithToken(c.String(sourceTokenFlag.Name)))
 }
 
 // progressBar draws one line on a terminal's stderr, at most four times a

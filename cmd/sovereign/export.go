@@ -16,7 +16,7 @@ import (
 var exportCommand = &cli.Command{
 	Name:  "export",
 	Usage: "write a chain (genesis, blocks, last certificate) to a portable chain file (docs/adr/0035-chain-file.md)",
-	Flags: []cli.Flag{sourceDataDirFlag, sourceRPCFlag, pinGenesisFlag,
+	Flags: []cli.Flag{sourceDataDirFlag, sourceRPCFlag, sourceTokenFlag, pinGenesisFlag,
 		&cli.StringFlag{Name: "out", Required: true, Usage: "the chain file to write (.sovx)"},
 		&cli.BoolFlag{Name: "quiet", Usage: "no progress bar"},
 	},
