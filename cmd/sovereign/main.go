@@ -33,6 +33,7 @@ func newApp() *cli.App {
 			explorerCommand,
 			indexCommand,
 			dbCommand,
+			configCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},
 		EnableBashCompletion: true,
