@@ -127,11 +127,8 @@ func (o *opsMetrics) finalBlock(b *chain.Block, receipts []*chain.Receipt) {
 	defer o.mu.Unlock()
 	h := b.Header
 	o.proposals.WithLabelValues(validatorLabel(h.Proposer)).Inc()
-	if h.Round > 0 {
-		order := o.n.ledger.Validators().HolderOrder(o.seed)
-		for r := uint32(0); r < h.Round; r++ {
-			o.missed.WithLabelValues(validatorLabel(order[int(r)%len(order)])).Inc()
-		}
+	for _, v := range o.n.ledger.Validators().MissedHolders(o.seed, h.Round) {
+		o.missed.WithLabelValues(validatorLabel(v)).Inc()
 	}
 	if h.LastCommit != nil {
 		for _, s := range h.LastCommit.Sigs {
