@@ -2,13 +2,21 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/sovereign-ledger/sovereign"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/urfave/cli/v2"
 )
 
@@ -235,5 +243,82 @@ func TestNodeConfigFileAtStart(t *testing.T) {
 	err = newApp().Run([]string{"sovereign", "node", "--config", empty})
 	if err == nil || !strings.Contains(err.Error(), "--datadir is required") {
 		t.Fatalf("no data dir: got %v", err)
+	}
+}
+
+// TestNodeRunsFromConfigFile: the real binary runs a validator from a
+// config file alone, a flag overriding one of its keys, and answers
+// /readyz and /metrics where the file says.
+func TestNodeRunsFromConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	template, err := chain.ParseGenesis(sovereign.DevnetGenesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devnet.Prepare(dir, template, 1); err != nil {
+		t.Fatal(err)
+	}
+	l := devnet.Layout{Dir: dir}
+	fileRPC := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	flagRPC := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := writeFile(t, "node.toml", fmt.Sprintf(`
+datadir = %q
+genesis = %q
+key = %q
+password-file = %q
+"hashchain.secret-file" = %q
+"log.level" = "debug"
+[rpc]
+addr = %q
+auth = "off"
+[metrics]
+addr = %q
+`, l.NodeDir(0), l.Genesis(), l.ValidatorKey(0), l.PasswordFile(), l.HashChainFile(0), fileRPC, metricsAddr))
+	cmd := exec.Command(binary, "node", "--config", cfg, "--rpc.addr", flagRPC)
+	logs := new(syncBuffer)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("node log:\n%s", tail(logs.String(), 3000))
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + metricsAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var info chainInfo
+	if err := rpcCall("http://"+flagRPC, "sov_chainInfo", nil, &info); err != nil {
+		t.Fatalf("RPC on the flag's address: %v", err)
+	}
+	if _, err := net.DialTimeout("tcp", fileRPC, time.Second); err == nil {
+		t.Fatal("RPC also on the file's address, which the flag overrode")
+	}
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `sovereign_validator_proposals_total{validator="`) {
+		t.Fatal("no per-validator series on /metrics")
+	}
+	if !strings.Contains(logs.String(), "level=DEBUG") {
+		t.Fatal("log.level from the file not applied")
 	}
 }
