@@ -65,8 +65,9 @@ type HealthCheck struct {
 }
 
 // readiness checks that the node is in sync (peers decide no more than
-// MaxSyncLag heights ahead), has peers (when it is networked) and is
-// finalizing (a block became final here within StallAfter).
+// MaxSyncLag heights ahead), has peers (when it is networked and not the
+// only validator) and is finalizing (a block became final here within
+// StallAfter).
 func (n *Node) readiness() Readiness {
 	r := Readiness{Height: n.ledger.Head().Height}
 	add := func(name string, ok bool, detail string) {
@@ -74,7 +75,7 @@ func (n *Node) readiness() Readiness {
 	}
 	lag, maxLag := n.metrics.ops.syncLag(), n.cfg.Health.maxSyncLag()
 	add("in_sync", lag <= maxLag, fmt.Sprintf("%d heights behind peers (at most %d)", lag, maxLag))
-	if n.net != nil {
+	if n.net != nil && (n.self == nil || n.ledger.Validators().Size() > 1) { // a lone validator has no one to hear from
 		peers := n.peerCount()
 		add("peers", peers > 0, fmt.Sprintf("%d peers connected", peers))
 	}
