@@ -318,6 +318,19 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 	all := append(live, c.rpc(holder), obsURL)
 	c.waitHeight(head.FinalHeight, 60*time.Second, all...)
 
+	// The killed holder's missed round is on every node's /metrics, the
+	// observer's too (counted from the chain), and the live nodes saw a
+	// round change by timeout.
+	killed := devnet.Address(devnet.Seed, "validator", holder).Hex()
+	for _, u := range []string{live[0], obsURL} {
+		if got := metricValue(t, u+"/metrics", `sovereign_validator_proposals_missed_total{validator="`+killed+`"}`); got < 1 {
+			t.Errorf("%s: the killed holder's missed proposals = %v, want at least 1", u, got)
+		}
+	}
+	if got := metricValue(t, live[0]+"/metrics", `sovereign_consensus_round_changes_total{cause="timeout"}`); got < 1 {
+		t.Errorf("round changes by timeout on a live node = %v, want at least 1", got)
+	}
+
 	included := 0
 	for h := uint64(1); h <= head.FinalHeight; h++ {
 		ref := c.block(live[0], h)
