@@ -19,6 +19,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/consensus"
 	"github.com/sovereign-ledger/sovereign/devnet"
 	"github.com/sovereign-ledger/sovereign/ledger"
+	"github.com/sovereign-ledger/sovereign/rpc"
 )
 
 // newIdleNode is an observer of a 4-validator devnet over a memory store,
@@ -247,6 +248,29 @@ func TestDashboardMetricsExist(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
 			t.Errorf("%s: %s", path, resp.Status)
+		}
+	}
+}
+
+// checkFeedbackMetrics: the feedback metrics of each bank equal its
+// reconciliation report's counts (the chain's whole history lies inside
+// the default window here).
+func checkFeedbackMetrics(t *testing.T, n *Node, reports map[common.Address]*rpc.Reconciliation) {
+	t.Helper()
+	m := scrape(t, n.MetricsURL())
+	for bank, rec := range reports {
+		want := map[string]int{chain.BankMatched: len(rec.Matched), chain.BankWaiting: len(rec.Waiting),
+			chain.BankOverdue: len(rec.Overdue), chain.BankMismatch: len(rec.Mismatched)}
+		total := 0
+		for status, n := range want {
+			total += n
+			series := `sovereign_bank_feedback_records{bank="` + validatorLabel(bank) + `",status="` + status + `"}`
+			if got, ok := m[series]; !ok || got != float64(n) {
+				t.Errorf("%s = %v (present %v), reconciliation says %d", series, got, ok, n)
+			}
+		}
+		if total == 0 {
+			t.Errorf("bank %s has no records: the comparison proves nothing", bank)
 		}
 	}
 }
