@@ -24,7 +24,7 @@ import (
 
 // newIdleNode is an observer of a 4-validator devnet over a memory store,
 // built but not started: its metrics are fed by hand.
-func newIdleNode(t *testing.T) *Node {
+func newIdleNode(t testing.TB) *Node {
 	t.Helper()
 	n, err := New(Config{DataDir: t.TempDir(), Genesis: devnet.DefaultGenesis(4), Store: ledger.NewMemStore(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
