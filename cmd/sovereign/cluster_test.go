@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -329,6 +330,11 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 	}
 	if got := metricValue(t, live[0]+"/metrics", `sovereign_consensus_round_changes_total{cause="timeout"}`); got < 1 {
 		t.Errorf("round changes by timeout on a live node = %v, want at least 1", got)
+	}
+	if resp, err := http.Get(obsURL + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("observer /readyz after catching up: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	included := 0
