@@ -190,10 +190,11 @@ func (o *opsMetrics) invalidProposal(b *chain.Block) {
 
 // sawHeight notes the height of a peer's consensus message.
 func (o *opsMetrics) sawHeight(h uint64) {
-	if s := o.seen.Load(); s != nil && s.height > h && time.Since(s.at) < time.Minute {
+	now := o.n.cfg.Clock.Now()
+	if s := o.seen.Load(); s != nil && s.height > h && now.Sub(s.at) < time.Minute {
 		return
 	}
-	o.seen.Store(&seenHeight{height: h, at: time.Now()})
+	o.seen.Store(&seenHeight{height: h, at: now})
 }
 
 // syncLag is how far peers' messages of the last minute run ahead of the
@@ -201,7 +202,7 @@ func (o *opsMetrics) sawHeight(h uint64) {
 func (o *opsMetrics) syncLag() uint64 {
 	s := o.seen.Load()
 	next := o.n.ledger.Head().Height + 1
-	if s == nil || time.Since(s.at) > time.Minute || s.height <= next {
+	if s == nil || o.n.cfg.Clock.Now().Sub(s.at) > time.Minute || s.height <= next {
 		return 0
 	}
 	return s.height - next
