@@ -42,7 +42,38 @@ var configCommand = &cli.Command{
 			_, err = os.Stdout.Write(out)
 			return err
 		},
+	}, {
+		Name:      "check",
+		Usage:     "check a config file as `sovereign node --config FILE` would read it, without starting a node",
+		ArgsUsage: "FILE",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("usage: sovereign config check FILE")
+			}
+			if err := checkConfigFile(c.Args().First()); err != nil {
+				return err
+			}
+			fmt.Printf("%s: ok\n", c.Args().First())
+			return nil
+		},
 	}},
+}
+
+// checkConfigFile parses the node's flags with --config path and applies
+// the file, as runNode does first.
+func checkConfigFile(path string) error {
+	node := *nodeCommand
+	node.Action = func(c *cli.Context) error {
+		if _, err := applyConfigFile(c); err != nil {
+			return err
+		}
+		if c.String("datadir") == "" {
+			return fmt.Errorf("config %s: datadir is not set", path)
+		}
+		return nil
+	}
+	app := &cli.App{Name: "sovereign", Flags: []cli.Flag{logLevelFlag}, Commands: []*cli.Command{&node}}
+	return app.Run([]string{"sovereign", "node", "--config", path})
 }
 
 // notConfigKeys are flags that are no settings.

@@ -344,3 +344,22 @@ func metricValue(t *testing.T, url, series string) float64 {
 	}
 	return -1
 }
+
+// TestConfigCheck: `sovereign config check` accepts the default file with a
+// data dir and refuses a bad key, naming it.
+func TestConfigCheck(t *testing.T) {
+	text, err := defaultConfigFile(configKeys(newApp(), nodeCommand))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := writeFile(t, "good.toml", strings.Replace(string(text), "datadir = ''", "datadir = '/var/lib/sov'", 1))
+	if err := checkConfigFile(good); err != nil {
+		t.Fatalf("default file with a data dir: %v", err)
+	}
+	if err := checkConfigFile(writeFile(t, "nodir.toml", string(text))); err == nil || !strings.Contains(err.Error(), "datadir is not set") {
+		t.Fatalf("default file without a data dir: %v", err)
+	}
+	if err := checkConfigFile(writeFile(t, "bad.toml", "[p2p]\nbootnode = []\n")); err == nil || !strings.Contains(err.Error(), `unknown key "p2p.bootnode"`) {
+		t.Fatalf("bad key: %v", err)
+	}
+}
