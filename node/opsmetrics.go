@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/consensus"
+	"github.com/sovereign-ledger/sovereign/p2p"
 )
 
 // opsMetrics are the series operators watch a consortium by
@@ -111,7 +112,7 @@ func newOpsMetrics(n *Node, reg *prometheus.Registry) *opsMetrics {
 				}
 				return 0
 			}),
-		revealsCollector{n},
+		revealsCollector{n}, connectedCollector{n},
 	)
 	reg.MustRegister(newFeedbackCollector(n))
 	n.backend.Refused = func(errs []error) { o.poolRejections("rpc", errs) }
@@ -272,4 +273,34 @@ func (a refusalsNoted) CheckTimely(b *chain.Block) error {
 		a.ops.invalidProposal(b)
 	}
 	return err
+}
+
+// connectedCollector reports, per validator, whether this node is that
+// validator or is connected to it: which validators a node can hear from.
+type connectedCollector struct{ n *Node }
+
+var connectedDesc = prometheus.NewDesc("sovereign_p2p_validator_connected",
+	"1 when this node is the validator or has a connection to it, else 0.", []string{"validator"}, nil)
+
+func (c connectedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- connectedDesc }
+
+func (c connectedCollector) Collect(ch chan<- prometheus.Metric) {
+	up := map[common.Address]bool{}
+	if c.n.self != nil {
+		up[*c.n.self] = true
+	}
+	if c.n.net != nil {
+		for _, id := range c.n.net.Peers() {
+			if a, err := p2p.AddressOf(id); err == nil {
+				up[a] = true
+			}
+		}
+	}
+	for _, v := range c.n.ledger.Validators().Validators {
+		value := 0.0
+		if up[v.Address] {
+			value = 1
+		}
+		ch <- prometheus.MustNewConstMetric(connectedDesc, prometheus.GaugeValue, value, validatorLabel(v.Address))
+	}
 }

@@ -331,6 +331,10 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 	if got := metricValue(t, live[0]+"/metrics", `sovereign_consensus_round_changes_total{cause="timeout"}`); got < 1 {
 		t.Errorf("round changes by timeout on a live node = %v, want at least 1", got)
 	}
+	restarted := `sovereign_p2p_validator_connected{validator="` + killed + `"}`
+	if got := metricValue(t, live[0]+"/metrics", restarted); got != 1 {
+		t.Errorf("a live validator's %s = %v after the holder restarted, want 1", restarted, got)
+	}
 	if resp, err := http.Get(obsURL + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("observer /readyz after catching up: %v %v", resp, err)
 	} else {
