@@ -26,6 +26,10 @@ const (
 	EventBurn       = "burn"
 	EventRegistered = "account_registered"
 	EventRejected   = "tx_rejected"
+	// EventEvidence: accepted proof that a validator equivocated. Accounts
+	// are the offender then the submitter, At the height it equivocated at,
+	// Step the vote type, Ref "height/round".
+	EventEvidence = "equivocation_evidence"
 )
 
 // Event is one thing that happened to the ledger's records.
@@ -113,6 +117,10 @@ func derivedEvent(tx *Tx, r *Receipt) (Event, bool) {
 		return Event{Kind: EventBurn, Record: tx.Hash(), Accounts: []common.Address{sender}, Bank: sender, Asset: b.Asset, Amount: b.Amount}, true
 	case RegisterAccount:
 		return Event{Kind: EventRegistered, Record: tx.Hash(), Accounts: []common.Address{b.Account}, Bank: sender}, true
+	case Evidence:
+		v := b.A
+		return Event{Kind: EventEvidence, Record: tx.Hash(), Accounts: []common.Address{v.Validator, sender}, At: v.Height,
+			Step: v.Type.String(), Ref: fmt.Sprintf("%d/%d", v.Height, v.Round)}, true
 	}
 	return Event{}, false
 }

@@ -88,8 +88,40 @@ func (l *Ledger) Escrows(q chain.EscrowQuery) ([]*chain.Escrow, error) {
 
 // BankRecords lists the records of bank created in blocks from..to.
 func (l *Ledger) BankRecords(bank common.Address, from, to uint64) ([]chain.BankRecord, error) {
+	var out []chain.BankRecord
+	var ierr error
+	err := l.eachBankRecord(l.State(), bank, from, to, func(rec chain.BankRecord) bool {
+		if len(out) >= chain.MaxReconcileRecords {
+			ierr = fmt.Errorf("more than %d records in blocks %d..%d: ask for a shorter range", chain.MaxReconcileRecords, from, to)
+			return false
+		}
+		out = append(out, rec)
+		return true
+	})
+	if err == nil {
+		err = ierr
+	}
+	return out, err
+}
+
+// BankRecordCounts counts bank's records created in blocks from..to by
+// bank status at the head (chain.BankMatched, BankWaiting, BankOverdue,
+// BankMismatch), without the bound of a report: the node's metrics.
+func (l *Ledger) BankRecordCounts(bank common.Address, from, to uint64) (map[string]int, error) {
+	now := l.Head().Time
+	counts := map[string]int{}
+	err := l.eachBankRecord(l.State(), bank, from, to, func(rec chain.BankRecord) bool {
+		counts[rec.Status(now)]++
+		return true
+	})
+	return counts, err
+}
+
+// eachBankRecord calls fn for each record of bank created in blocks
+// from..to, read from st, until fn returns false.
+func (l *Ledger) eachBankRecord(st *State, bank common.Address, from, to uint64, fn func(chain.BankRecord) bool) error {
 	if to < from {
-		return nil, fmt.Errorf("block range %d..%d is empty", from, to)
+		return fmt.Errorf("block range %d..%d is empty", from, to)
 	}
 	start := binary.BigEndian.AppendUint64(append([]byte{kBankRecord}, bank[:]...), from)
 	end := append([]byte{kBankRecord}, bank[:]...)
@@ -98,14 +130,8 @@ func (l *Ledger) BankRecords(bank common.Address, from, to uint64) ([]chain.Bank
 	} else {
 		end = binary.BigEndian.AppendUint64(end, to+1)
 	}
-	st := l.State()
-	var out []chain.BankRecord
 	var ierr error
 	err := l.store.scan(start, end, false, func(k, v []byte) bool {
-		if len(out) >= chain.MaxReconcileRecords {
-			ierr = fmt.Errorf("more than %d records in blocks %d..%d: ask for a shorter range", chain.MaxReconcileRecords, from, to)
-			return false
-		}
 		height := binary.BigEndian.Uint64(k[21:29])
 		id := common.BytesToHash(k[29:])
 		rec := chain.BankRecord{Height: height}
@@ -132,8 +158,7 @@ func (l *Ledger) BankRecords(bank common.Address, from, to uint64) ([]chain.Bank
 			}
 			rec.Exception = ex
 		}
-		out = append(out, rec)
-		return true
+		return fn(rec)
 	})
 	if err == nil {
 		err = ierr
@@ -141,7 +166,7 @@ func (l *Ledger) BankRecords(bank common.Address, from, to uint64) ([]chain.Bank
 	if err == nil {
 		err = st.Err()
 	}
-	return out, err
+	return err
 }
 
 // Reconcile reports bank's records created in blocks from..to by bank

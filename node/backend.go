@@ -30,6 +30,9 @@ type BackendParts struct {
 	Self   *common.Address // this node's validator address; nil for observers
 	// Gossip relays an admitted transaction; nil when the node runs alone.
 	Gossip func(*chain.Tx)
+	// Refused, if set, is told the answers to each SubmitTxs (the
+	// rejection metrics).
+	Refused func([]error)
 }
 
 // NewBackend builds the RPC adapter over parts.
@@ -38,7 +41,13 @@ func NewBackend(p BackendParts) *Backend { return &Backend{Ledger: p.Ledger, Bac
 var _ rpc.Backend = (*Backend)(nil)
 
 // SubmitTxs admits transactions and relays the admitted ones.
-func (b *Backend) SubmitTxs(txs []*chain.Tx) []error { return admit(b.Ledger, b.Pool, b.Gossip, txs) }
+func (b *Backend) SubmitTxs(txs []*chain.Tx) []error {
+	errs := admit(b.Ledger, b.Pool, b.Gossip, txs)
+	if b.Refused != nil {
+		b.Refused(errs)
+	}
+	return errs
+}
 
 // PendingNonce lets sov_getAccount report the nonce a wallet should use
 // next while earlier transactions of the account still wait in the pool.

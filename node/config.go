@@ -69,6 +69,8 @@ type Config struct {
 	Tick time.Duration // the consensus core's logical tick
 	Pool txpool.Config
 
+	Health HealthConfig // /readyz and the feedback metrics (health.go)
+
 	Logger *slog.Logger
 	Clock  Clock // nil = the system clock
 }

@@ -34,6 +34,10 @@
 //     the FinalSignal.
 //   - Each webhook has one goroutine that follows final blocks and owns
 //     its cursor file.
+//   - The operations metrics (opsmetrics.go) are fed by the driver
+//     goroutine (final blocks, status, refused proposals, peer heights)
+//     under their own lock and atomics; scrapes and /readyz (health.go)
+//     read them from the metrics server's goroutines.
 //
 // Time comes from Config.Clock everywhere a decision depends on it (block
 // timestamps, timeliness, the idle wait, the consensus tick), so tests can

@@ -72,7 +72,7 @@ func newDriver(n *Node) (*driver, error) {
 		ChainID:    n.cfg.Genesis.ChainID,
 		Validators: n.ledger.Validators(),
 		Signer:     signer,
-		App:        blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock},
+		App:        refusalsNoted{blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock}, n.metrics.ops},
 		Recover:    n.sigs.Recover,
 
 		DoubleSignCheckHeights: n.cfg.DoubleSignCheckHeights,
@@ -171,8 +171,9 @@ func (d *driver) idle() bool {
 func (d *driver) receive(in p2p.Inbound) {
 	switch v := in.Value.(type) {
 	case []*chain.Tx:
-		d.n.pool.Add(v) // rejections (already known, stale nonce) are routine here
+		d.n.metrics.ops.poolRejections("gossip", d.n.pool.Add(v)) // rejections (already known, stale nonce) are routine here
 	case consensus.Message:
+		d.n.metrics.ops.sawHeight(v.Height())
 		err := d.m.Step(v)
 		switch {
 		case err == nil, errors.Is(err, consensus.ErrStale), errors.Is(err, consensus.ErrBufferFull):
@@ -279,6 +280,7 @@ func (d *driver) commit(c consensus.Commit) error {
 		}
 	}
 	d.n.metrics.committed(len(c.Block.Txs), rejected, d.n.cfg.Clock.Since(start), c.Block.Height())
+	d.n.metrics.ops.finalBlock(c.Block, receipts)
 	if d.rotator != nil {
 		if err := d.rotator.rotate(); err != nil {
 			return err
@@ -341,6 +343,7 @@ func (d *driver) snapshot() {
 			"ticks", s.Ticks-d.heightTicks, "after", d.n.cfg.Clock.Since(d.heightStart))
 	}
 	d.n.metrics.round.Set(float64(s.Round))
+	d.n.metrics.ops.roundStatus(s)
 	if s.SignerWatch != d.watchLeft {
 		d.logWatch(s)
 	}

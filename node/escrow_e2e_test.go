@@ -256,6 +256,7 @@ func TestEscrowSeedFlow(t *testing.T) {
 	if !hasRecord(recB.Overdue, dh.Hash()) || !hasRecord(recB.Matched, wd.Hash) {
 		t.Fatalf("bank B reconciliation: %+v", recB.Counts)
 	}
+	checkFeedbackMetrics(t, n, map[common.Address]*rpc.Reconciliation{addrOf(bankA): recA, addrOf(bankB): recB})
 	if p, err := c.Escrows(ctx, rpc.EscrowList{Account: ptr(addrOf(bob))}); err != nil || len(p) != 1 || p[0].ID != id {
 		t.Fatalf("bob's escrows %+v %v", p, err)
 	}

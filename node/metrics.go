@@ -1,12 +1,10 @@
 package node
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // metrics are the node's Prometheus series, served on /metrics beside RPC.
@@ -21,6 +19,7 @@ type metrics struct {
 	revealsLeft   prometheus.Gauge
 	poolTxs       prometheus.GaugeFunc
 	peers         prometheus.GaugeFunc
+	ops           *opsMetrics // per-validator, consensus, sync and feedback series (opsmetrics.go)
 }
 
 func newMetrics(n *Node) *metrics {
@@ -43,6 +42,7 @@ func newMetrics(n *Node) *metrics {
 	}
 	m.reg.MustRegister(m.finalHeight, m.finalTxs, m.rejectedTxs, m.commitSeconds, m.blockTxs, m.round, m.revealsLeft, m.poolTxs, m.peers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.ops = newOpsMetrics(n, m.reg)
 	return m
 }
 
@@ -52,12 +52,4 @@ func (m *metrics) committed(txs, rejected int, took time.Duration, height uint64
 	m.rejectedTxs.Add(float64(rejected))
 	m.blockTxs.Observe(float64(txs))
 	m.commitSeconds.Observe(took.Seconds())
-}
-
-// withMetrics serves /metrics and hands everything else to next (RPC).
-func (m *metrics) withMetrics(next http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", next)
-	return mux
 }

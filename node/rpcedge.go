@@ -78,7 +78,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 			return err
 		}
 		n.metLn = ln
-		n.serveHTTP(ctx, "metrics", ln, n.metrics.handler())
+		n.serveHTTP(ctx, "metrics", ln, n.opsHandler(nil))
 	}
 	if n.cfg.RPCAddr == "" {
 		return nil
@@ -91,7 +91,7 @@ func (n *Node) startRPC(ctx context.Context) error {
 	registerRPCMetrics(n.metrics.reg, n.rpcSrv)
 	h := n.rpcSrv.Handler()
 	if n.cfg.MetricsAddr == "" {
-		h = n.metrics.withMetrics(h)
+		h = n.opsHandler(h)
 	}
 	if n.rpcLn, err = listen("rpc", n.cfg.RPCAddr); err != nil {
 		return err

@@ -68,15 +68,26 @@ func LoadWebhooks(path string) ([]Webhook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read webhooks: %w", err)
 	}
+	out, err := ParseWebhooks(raw)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// ParseWebhooks decodes a JSON list of webhooks, refusing unknown fields
+// and entries without url or secret (the webhooks file, and the config
+// file's [[webhooks]] tables).
+func ParseWebhooks(raw []byte) ([]Webhook, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var out []Webhook
 	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("webhooks %s: %w", path, err)
+		return nil, err
 	}
 	for i, w := range out {
 		if w.URL == "" || w.Secret == "" {
-			return nil, fmt.Errorf("webhooks %s: [%d] needs url and secret", path, i)
+			return nil, fmt.Errorf("[%d] needs url and secret", i)
 		}
 	}
 	return out, nil

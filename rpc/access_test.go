@@ -79,6 +79,7 @@ var roleRows = []roleRow{
 	{"sov_resolveAlias", func(fixture) []any { return []any{"+8613800138000"} }, signers},
 	{"sov_findBankRecords", func(f fixture) []any { return []any{map[string]any{"bank": f.Bank, "refs": []string{"SE00"}}} }, bankOwn},
 	{"sov_keyPath", func(fixture) []any { return []any{4} }, everyone},
+	{"sov_listEvidence", func(fixture) []any { return []any{map[string]any{}} }, everyone},
 	{"sov_accountHistory", func(f fixture) []any { return []any{map[string]any{"account": f.Alice}} }, alicesOwn},
 	{"sov_subscribe:newFinalBlocks", nil, everyone},
 	{"sov_subscribe:accountEvents", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},

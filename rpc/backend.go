@@ -16,6 +16,7 @@ type Backend interface {
 	ChainReader
 	EscrowReader
 	RequestReader
+	EvidenceReader
 }
 
 // TxSubmitter admits transactions to the node's pool.

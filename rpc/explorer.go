@@ -86,13 +86,7 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 	err := c.walk(api.b, first, st.FinalHeight, func(b *chain.Block, cert *chain.Certificate, seed common.Hash) {
 		h := b.Header
 		step := KeyStep{Height: h.Height, Hash: h.Hash(), Time: h.Time, Round: h.Round, Seed: seed, Reveal: h.Reveal, Proposer: h.Proposer,
-			Missed: []common.Address{}, TxCount: len(b.Txs)}
-		if h.Round > 0 {
-			order := vs.HolderOrder(seed)
-			for r := uint32(0); r < h.Round; r++ {
-				step.Missed = append(step.Missed, order[int(r)%len(order)])
-			}
-		}
+			Missed: vs.MissedHolders(seed, h.Round), TxCount: len(b.Txs)}
 		if cert != nil {
 			step.Signers = len(cert.Sigs)
 			c.mu.Lock()

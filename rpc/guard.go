@@ -176,6 +176,13 @@ func (g *guardedAPI) KeyPath(ctx context.Context, count *int) ([]KeyStep, error)
 	return g.api.KeyPath(count)
 }
 
+func (g *guardedAPI) ListEvidence(ctx context.Context, q EvidenceQuery) ([]Evidence, error) {
+	if _, err := g.check(ctx, "sov_listEvidence", q); err != nil {
+		return nil, err
+	}
+	return g.api.ListEvidence(q)
+}
+
 func (g *guardedAPI) AccountHistory(ctx context.Context, q HistoryQuery) (*History, error) {
 	if _, err := g.check(ctx, "sov_accountHistory", q); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -317,6 +318,28 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 	head, _ := c.info(live[0])
 	all := append(live, c.rpc(holder), obsURL)
 	c.waitHeight(head.FinalHeight, 60*time.Second, all...)
+
+	// The killed holder's missed round is on every node's /metrics, the
+	// observer's too (counted from the chain), and the live nodes saw a
+	// round change by timeout.
+	killed := devnet.Address(devnet.Seed, "validator", holder).Hex()
+	for _, u := range []string{live[0], obsURL} {
+		if got := metricValue(t, u+"/metrics", `sovereign_validator_proposals_missed_total{validator="`+killed+`"}`); got < 1 {
+			t.Errorf("%s: the killed holder's missed proposals = %v, want at least 1", u, got)
+		}
+	}
+	if got := metricValue(t, live[0]+"/metrics", `sovereign_consensus_round_changes_total{cause="timeout"}`); got < 1 {
+		t.Errorf("round changes by timeout on a live node = %v, want at least 1", got)
+	}
+	restarted := `sovereign_p2p_validator_connected{validator="` + killed + `"}`
+	if got := metricValue(t, live[0]+"/metrics", restarted); got != 1 {
+		t.Errorf("a live validator's %s = %v after the holder restarted, want 1", restarted, got)
+	}
+	if resp, err := http.Get(obsURL + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("observer /readyz after catching up: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	included := 0
 	for h := uint64(1); h <= head.FinalHeight; h++ {

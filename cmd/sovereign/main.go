@@ -36,6 +36,7 @@ func newApp() *cli.App {
 			exportCommand,
 			importCommand,
 			auditCommand,
+			configCommand,
 		},
 		Flags:                []cli.Flag{logLevelFlag},
 		EnableBashCompletion: true,

@@ -18,7 +18,7 @@ var nodeCommand = &cli.Command{
 	Name:  "node",
 	Usage: "run a validator (with --key) or an observer node",
 	Flags: append([]cli.Flag{
-		&cli.StringFlag{Name: "datadir", Required: true, Usage: "data directory", EnvVars: []string{"SOV_DATADIR"}},
+		&cli.StringFlag{Name: "datadir", Usage: "data directory (required)", EnvVars: []string{"SOV_DATADIR"}},
 		genesisFlag,
 		&cli.StringFlag{Name: "key", Usage: "validator keystore file (absent: observer)", EnvVars: []string{"SOV_KEY"}},
 		&cli.StringFlag{Name: "password-file", Usage: "file holding the keystore password", EnvVars: []string{"SOV_PASSWORD_FILE"}},
@@ -39,6 +39,13 @@ var nodeCommand = &cli.Command{
 }
 
 func runNode(c *cli.Context) error {
+	file, err := applyConfigFile(c)
+	if err != nil {
+		return err
+	}
+	if c.String("datadir") == "" {
+		return fmt.Errorf("--datadir is required (the flag, SOV_DATADIR or datadir in --config)")
+	}
 	log, err := newLogger(c)
 	if err != nil {
 		return err
@@ -57,6 +64,7 @@ func runNode(c *cli.Context) error {
 		log.Warn("clock offset set: this node's clock is deliberately wrong (a test of clock skew)", "offset", off)
 		cfg.Clock = node.NewOffsetClock(off)
 	}
+	opsConfig(c, &cfg)
 	if err := rpcEdgeConfig(c, &cfg); err != nil {
 		return err
 	}
@@ -75,6 +83,7 @@ func runNode(c *cli.Context) error {
 			return err
 		}
 	}
+	cfg.Webhooks = file.Webhooks
 	if path := c.String("webhooks"); path != "" {
 		if cfg.Webhooks, err = node.LoadWebhooks(path); err != nil {
 			return err

@@ -1,0 +1,83 @@
+package rpc
+
+import (
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/sovereign-ledger/sovereign/chain"
+)
+
+// EvidenceReader lists the equivocation evidence the chain accepted.
+type EvidenceReader interface {
+	// EvidenceRecords lists accepted evidence by offender, then the
+	// offence's height, round and vote type; only against offender when
+	// given; at most limit records.
+	EvidenceRecords(offender *common.Address, limit int) ([]chain.EvidenceRecord, error)
+}
+
+// Bounds of sov_listEvidence.
+const (
+	DefaultEvidenceLimit = 100
+	MaxEvidenceLimit     = 1000
+)
+
+// EvidenceQuery selects evidence: against one validator, or against all.
+type EvidenceQuery struct {
+	Offender *common.Address `json:"offender,omitempty"`
+	Limit    int             `json:"limit,omitempty"` // default 100, at most 1000
+}
+
+// Evidence is one accepted proof of equivocation: a validator signed two
+// different votes of one type at one height and round.
+type Evidence struct {
+	Offender   common.Address  `json:"offender"`
+	Name       string          `json:"name,omitempty"` // the validator's name in genesis
+	Vote       string          `json:"vote"`           // "prevote" or "precommit"
+	Height     uint64          `json:"height"`         // where it equivocated
+	Round      uint32          `json:"round"`
+	Votes      [2]EvidenceVote `json:"votes"`
+	Submitter  common.Address  `json:"submitter"`   // the account whose transaction carried it
+	TxHash     common.Hash     `json:"tx_hash"`     // that transaction
+	IncludedAt uint64          `json:"included_at"` // the height of the block that made it final
+}
+
+// EvidenceVote is one of the two conflicting signed votes.
+type EvidenceVote struct {
+	BlockHash common.Hash   `json:"block_hash"` // zero: a vote for nil
+	Signature hexutil.Bytes `json:"signature"`
+}
+
+// ListEvidence lists accepted equivocation evidence (public: it names
+// validators, whose conduct every member may check).
+func (api *API) ListEvidence(q EvidenceQuery) ([]Evidence, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = DefaultEvidenceLimit
+	}
+	if limit < 1 || limit > MaxEvidenceLimit {
+		return nil, invalidParams("limit %d: want 1 to %d", limit, MaxEvidenceLimit)
+	}
+	recs, err := api.b.EvidenceRecords(q.Offender, limit)
+	if err != nil {
+		return nil, internalError("list evidence", err)
+	}
+	names := map[common.Address]string{}
+	for _, v := range api.g.Validators {
+		names[v.Address] = v.Name
+	}
+	out := make([]Evidence, 0, len(recs))
+	for _, r := range recs {
+		a, b := r.Evidence.A, r.Evidence.B
+		e := Evidence{
+			Offender: a.Validator, Name: names[a.Validator], Vote: a.Type.String(), Height: a.Height, Round: a.Round,
+			Votes:     [2]EvidenceVote{{BlockHash: a.BlockHash, Signature: a.Sig}, {BlockHash: b.BlockHash, Signature: b.Sig}},
+			Submitter: r.Submitter, TxHash: r.TxHash,
+		}
+		if l, found, err := api.b.LookupTx(r.TxHash); err != nil {
+			return nil, internalError("locate evidence transaction", err)
+		} else if found {
+			e.IncludedAt = l.Height
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
