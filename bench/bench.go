@@ -47,12 +47,21 @@ type Report struct {
 	Max         time.Duration
 	Blocks      int
 	MeanPerBlok float64
+	// NodeCPU is the CPU time all the nodes used from the first submit to
+	// the last final transfer, and CPUPerTx that divided by Final; zero
+	// when a node does not serve /metrics beside RPC.
+	NodeCPU  time.Duration
+	CPUPerTx time.Duration
 }
 
 func (r Report) String() string {
-	return fmt.Sprintf("submitted %d, final %d, rejected %d in %s: %.0f final tx/s; submit→final p50 %s p99 %s max %s; %d blocks, %.0f tx/block",
+	s := fmt.Sprintf("submitted %d, final %d, rejected %d in %s: %.0f final tx/s; submit→final p50 %s p99 %s max %s; %d blocks, %.0f tx/block",
 		r.Submitted, r.Final, r.Rejected, r.Duration.Round(time.Millisecond), r.TPS,
 		r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), r.Blocks, r.MeanPerBlok)
+	if r.NodeCPU > 0 {
+		s += fmt.Sprintf("; node CPU %s, %s per final tx", r.NodeCPU.Round(time.Millisecond), r.CPUPerTx.Round(time.Microsecond))
+	}
+	return s
 }
 
 func (c *Config) fill() {
@@ -108,7 +117,13 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	return load(ctx, cfg, txs)
+	before, cpuOK := nodesCPU(ctx, cfg.RPC)
+	r, err := load(ctx, cfg, txs)
+	if after, ok := nodesCPU(ctx, cfg.RPC); err == nil && cpuOK && ok && r.Final > 0 {
+		r.NodeCPU = time.Duration((after - before) * float64(time.Second))
+		r.CPUPerTx = r.NodeCPU / time.Duration(r.Final)
+	}
+	return r, err
 }
 
 // fund registers the bench accounts with bank 0 and mints them enough for

@@ -297,3 +297,57 @@ func TestOtherChainIsolated(t *testing.T) {
 		t.Fatalf("same-chain peer fetched %d blocks: %v", len(got), err)
 	}
 }
+
+// TestGossipUnsignedAndByContent: messages carry no libp2p author or
+// signature (the payloads are signed by their authors), and a payload
+// published by two peers is one message: delivered to their common peer
+// once.
+func TestGossipUnsignedAndByContent(t *testing.T) {
+	va, vb, vc := newTxValidator(testChainID), newTxValidator(testChainID), newTxValidator(testChainID)
+	a, b, c := txNetwork(t, 0, va), txNetwork(t, 1, vb), txNetwork(t, 2, vc)
+	inB := collect(b)
+	mustConnect(t, a, b)
+	mustConnect(t, c, b)
+	eventually(t, "topic peers a-b-c", func() bool {
+		return slices.Contains(topicPeers(a, TopicTxs), b.ID()) && slices.Contains(topicPeers(c, TopicTxs), b.ID())
+	})
+	sender := testKey(t, 100)
+	var tx *chain.Tx
+	eventually(t, "a transaction from a and c delivered at b", func() bool {
+		tx = signedTx(t, testChainID, uint64(len(inB.messages())+1000), sender)
+		publish(t, a, tx.Bytes())
+		publish(t, c, tx.Bytes())
+		time.Sleep(200 * time.Millisecond)
+		return inB.has(tx.Hash())
+	})
+	time.Sleep(300 * time.Millisecond) // let a second copy arrive, if it were to
+	n := 0
+	for _, m := range inB.messages() {
+		if got, ok := m.Value.(*chain.Tx); ok && got.Hash() == tx.Hash() {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("the same payload from two peers was delivered %d times", n)
+	}
+	// No author, no signature: what gossipsub would otherwise add.
+	sub, err := a.topics[TopicTxs].Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Cancel()
+	other := signedTx(t, testChainID, 1, testKey(t, 101))
+	eventually(t, "a message seen by its publisher's subscription", func() bool {
+		publish(t, a, other.Bytes())
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		msg, err := sub.Next(ctx)
+		if err != nil {
+			return false
+		}
+		if len(msg.Signature) != 0 || len(msg.From) != 0 || len(msg.Seqno) != 0 || len(msg.Key) != 0 {
+			t.Fatalf("gossip message carries author %x seqno %x signature %x", msg.From, msg.Seqno, msg.Signature)
+		}
+		return true
+	})
+}
