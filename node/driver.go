@@ -34,7 +34,7 @@ type driver struct {
 	propose     *consensus.ProposeRequest
 	lastFin     time.Time // when the last block became final here
 	evidence    evidenceSubmitter
-	signer      signerState
+	signer      *signerState
 	watchLeft   int // the signer watch's heights left, as last logged
 
 	statusMu sync.RWMutex
