@@ -17,6 +17,23 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 	if err := precheck(st, c, body); err != nil {
 		return err
 	}
+	d, isDebit := debitOf(st, body)
+	if isDebit {
+		if err := checkPolicy(st, c, d); err != nil {
+			return err
+		}
+	}
+	if err := applyRule(st, c, body); err != nil {
+		return err
+	}
+	if isDebit {
+		notePayee(st, c.sender, d)
+	}
+	return nil
+}
+
+// applyRule runs the rule of body's type.
+func applyRule(st *State, c txContext, body chain.Body) error {
 	sender := c.sender
 	switch b := body.(type) {
 	case chain.Transfer:
@@ -55,16 +72,19 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 		return applyDecline(st, c, b)
 	case chain.CancelRequest:
 		return applyCancelRequest(st, c, b)
+	case chain.SetPolicy:
+		return applySetPolicy(st, c, b)
 	}
 	return chain.Reject(chain.ErrUnknownType, "%T", body)
 }
 
 // txContext is what a rule knows about the transaction it runs for.
 type txContext struct {
-	chainID  string
-	hash     common.Hash     // the record number: escrow and payout ids
-	sender   common.Address  // first signer
-	cosigner *common.Address // second signer, if any (the withdrawal key)
+	chainID   string
+	hash      common.Hash      // the record number: escrow and payout ids
+	sender    common.Address   // first signer
+	cosigner  *common.Address  // second signer, if any (the withdrawal key)
+	cosigners []common.Address // every signer after the sender (policy co-signers)
 }
 
 func applyTransfer(st *State, from common.Address, t chain.Transfer) error {
