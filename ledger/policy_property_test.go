@@ -1,0 +1,238 @@
+package ledger
+
+import (
+	"crypto/ecdsa"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/devnet"
+	"pgregory.net/rapid"
+)
+
+// TestPolicyProperty runs random policies and random transactions of every
+// debit type (transfer, hold, release, withdraw, accept, with the requests
+// they pay) and policy changes by bank and account, with random
+// co-signers, and checks after every transaction:
+//
+//   - an accepted debit from a policy-bound account carried every
+//     co-signature its policy required, by an oracle written from the
+//     specification (docs/POLICIES.md), not by checkPolicy;
+//   - no account's available balance falls but by its own accepted
+//     debit, and no other account's funds fall at all;
+//   - money is conserved: per asset, balances sum to minted − burned.
+func TestPolicyProperty(t *testing.T) {
+	f := newMemFixture(t, 7)
+	c := f.customers
+	bound := []*ecdsa.PrivateKey{c[0], c[1]}
+	guardians := []*ecdsa.PrivateKey{c[2], c[3], c[4]}
+	super, merchant := c[5], c[6]
+	stranger := devnet.Key(testSeed, "stranger", 0)
+	wk := map[common.Address]*ecdsa.PrivateKey{addr(c[0]): devnet.Key(testSeed, "wk", 0), addr(c[1]): devnet.Key(testSeed, "wk", 1)}
+	bankOf := map[common.Address]*ecdsa.PrivateKey{addr(c[0]): f.banks[0], addr(c[1]): f.banks[1]}
+	payees := []*ecdsa.PrivateKey{c[0], c[1], c[2], merchant}
+	genesis := f.genesisKV()
+
+	rapid.Check(t, func(rt *rapid.T) {
+		kv := maps.Clone(genesis)
+		height, now := uint64(1), f.now+1000
+		var holds, requests []common.Hash
+		apply := func(from *ecdsa.PrivateKey, body chain.Body, cos ...*ecdsa.PrivateKey) *chain.Receipt {
+			st := NewState(kv)
+			st.SetBlock(BlockContext{Height: height, Time: now, Params: f.g.Params})
+			acct, _ := st.Account(addr(from))
+			tx := chain.NewTx(f.g.ChainID, acct.Nonce, body)
+			for _, k := range append([]*ecdsa.PrivateKey{from}, cos...) {
+				_ = tx.Sign(k)
+			}
+			rec, err := ApplyTx(st, f.g.ChainID, tx)
+			if err != nil {
+				rt.Fatalf("%s: %v", tx.Type(), err)
+			}
+			cs, err := st.Changes()
+			if err != nil {
+				rt.Fatal(err)
+			}
+			kv.Apply(cs)
+			height, now = height+1, now+1000
+			if rec.OK() {
+				if _, ok := body.(chain.Hold); ok {
+					holds = append(holds, tx.Hash())
+				}
+				if _, ok := body.(chain.PaymentRequest); ok {
+					requests = append(requests, tx.Hash())
+				}
+			}
+			return rec
+		}
+		for _, a := range bound {
+			if rapid.Bool().Draw(rt, "verification key") {
+				apply(a, chain.SetWithdrawalKey{Key: addr(wk[addr(a)])})
+			}
+			apply(bankOf[addr(a)], chain.SetPolicy{Account: addr(a), Policy: drawPolicy(rt, guardians, super)})
+		}
+		paid := map[[2]common.Address]bool{} // the oracle's own record of payees paid under the rule
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for i := 0; i < steps; i++ {
+			from := bound[rapid.IntRange(0, len(bound)-1).Draw(rt, "from")]
+			sender := addr(from)
+			payee := payees[rapid.IntRange(0, len(payees)-1).Draw(rt, "payee")]
+			amount := rapid.Uint64Range(1, 6000).Draw(rt, "amount")
+			var body chain.Body
+			var signer = from
+			switch rapid.IntRange(0, 7).Draw(rt, "kind") {
+			case 0, 1:
+				body = chain.Transfer{To: addr(payee), Asset: "CNY", Amount: amount}
+			case 2:
+				body = chain.Hold{Payee: addr(payee), Asset: "CNY", Amount: amount, Expiry: now + 3_600_000}
+			case 3:
+				if len(holds) == 0 {
+					continue
+				}
+				body = chain.Release{Escrow: holds[rapid.IntRange(0, len(holds)-1).Draw(rt, "hold")]}
+			case 4:
+				body = chain.Withdraw{Asset: "CNY", Amount: amount, Details: sealedDetails}
+			case 5:
+				mode := chain.SettleMode(rapid.IntRange(1, 2).Draw(rt, "mode"))
+				r := chain.PaymentRequest{Payer: sender, Asset: "CNY", Amount: amount, Expiry: now + 3_600_000, Mode: mode}
+				if mode == chain.SettleEscrow {
+					r.HoldFor = 3_600_000
+				}
+				signer, body = merchant, r
+			case 6:
+				if len(requests) == 0 {
+					continue
+				}
+				id := requests[rapid.IntRange(0, len(requests)-1).Draw(rt, "request")]
+				r, ok := NewState(kv).Request(id)
+				if !ok || r.Payer != sender {
+					continue
+				}
+				body = chain.Accept{Request: id, Asset: r.Asset, Amount: r.Amount}
+			default:
+				p := drawPolicy(rt, guardians, super)
+				signer = bankOf[sender]
+				if rapid.Bool().Draw(rt, "by the account") {
+					signer = from
+				}
+				body = chain.SetPolicy{Account: sender, Policy: p}
+			}
+			var cos []*ecdsa.PrivateKey
+			if signer == from && chain.MaxSigs(body.TxType()) == chain.MaxTxSigs { // a debit
+				pool := append([]*ecdsa.PrivateKey{wk[sender], super}, guardians...)
+				for _, k := range pool {
+					if rapid.IntRange(0, 3).Draw(rt, "co-signs") > 0 {
+						cos = append(cos, k)
+					}
+				}
+				if rapid.IntRange(0, 7).Draw(rt, "a stranger co-signs") == 0 {
+					cos = append(cos, stranger)
+				}
+			}
+
+			before := NewState(kv)
+			policy := before.Policy(sender)
+			acct, _ := before.Account(sender)
+			balances := availableAndTotal(kv)
+			d, isDebit := debitOf(before, body)
+			rec := apply(signer, body, cos...)
+
+			if rec.OK() && isDebit && signer == from {
+				if why := policyOracle(policy, acct.WithdrawalKey, paid[[2]common.Address{sender, d.payee}], d, cos); why != "" {
+					rt.Fatalf("%s of %d accepted without %s (policy %+v, co-signers %d)", body.TxType(), d.amount, why, policy, len(cos))
+				}
+				if policy.NewPayeeNeedsGuardian && d.payee != (common.Address{}) {
+					paid[[2]common.Address{sender, d.payee}] = true
+				}
+			}
+			after := availableAndTotal(kv)
+			for a, b := range balances {
+				debited := rec.OK() && isDebit && a == sender && signer == from
+				if after[a][0] < b[0] && !debited {
+					rt.Fatalf("%s's available fell %d → %d by a %s (%q) that is not its accepted debit", a, b[0], after[a][0], body.TxType(), rec.Code)
+				}
+				if after[a][1] < b[1] && a != addr(signer) && !debited {
+					rt.Fatalf("%s's funds fell %d → %d by another's %s", a, b[1], after[a][1], body.TxType())
+				}
+			}
+			checkSupply(rt, kv)
+		}
+	})
+}
+
+// availableAndTotal maps every account to its CNY available and total
+// (available + held + locked) balance.
+func availableAndTotal(kv MemKV) map[common.Address][2]uint64 {
+	out := map[common.Address][2]uint64{}
+	st := NewState(kv)
+	for k := range kv {
+		if k[0] != chain.PrefixAccount {
+			continue
+		}
+		a := common.BytesToAddress([]byte(k[1:]))
+		acct, _ := st.Account(a)
+		b := acct.Balance("CNY")
+		out[a] = [2]uint64{b.Available, b.Available + b.Held + b.Locked}
+	}
+	return out
+}
+
+func drawPolicy(rt *rapid.T, guardians []*ecdsa.PrivateKey, super *ecdsa.PrivateKey) chain.Policy {
+	var p chain.Policy
+	if rapid.Bool().Draw(rt, "tiers") {
+		small := rapid.Uint64Range(0, 3000).Draw(rt, "small")
+		p.Tiers = []chain.Tier{{Asset: "CNY", Small: small, Normal: small + rapid.Uint64Range(0, 3000).Draw(rt, "normal")}}
+	}
+	var gs []*ecdsa.PrivateKey
+	for _, g := range guardians {
+		if rapid.Bool().Draw(rt, "guardian") {
+			gs = append(gs, g)
+		}
+	}
+	if len(gs) > 0 {
+		p.Guardians = sortedGuardians(gs...)
+		p.Threshold = uint64(rapid.IntRange(1, len(gs)).Draw(rt, "threshold"))
+		p.NewPayeeNeedsGuardian = rapid.Bool().Draw(rt, "new-payee rule")
+	}
+	if rapid.Bool().Draw(rt, "supervisor") {
+		p.Supervisor = addr(super)
+	}
+	return p
+}
+
+// policyOracle says what an accepted debit lacked, or "": the policy's
+// requirements restated from docs/POLICIES.md.
+func policyOracle(p *chain.Policy, key common.Address, known bool, d debit, cos []*ecdsa.PrivateKey) string {
+	signed := map[common.Address]bool{}
+	for _, k := range cos {
+		signed[addr(k)] = true
+	}
+	for a := range signed {
+		if a != key && a != p.Supervisor && !slices.Contains(p.Guardians, a) {
+			return "every co-signer having a role"
+		}
+	}
+	normal, large := false, false
+	for _, t := range p.Tiers {
+		if t.Asset == d.asset {
+			normal, large = d.amount > t.Small, d.amount > t.Normal
+		}
+	}
+	guardians := uint64(0)
+	for _, g := range p.Guardians {
+		if signed[g] && g != key {
+			guardians++
+		}
+	}
+	switch {
+	case normal && (key == common.Address{} || !signed[key]):
+		return "the verification key"
+	case (large || p.NewPayeeNeedsGuardian && (d.payee == common.Address{} || !known)) && guardians < p.Threshold:
+		return "the guardians"
+	case large && p.Supervisor != (common.Address{}) && !signed[p.Supervisor]:
+		return "the supervisor"
+	}
+	return ""
+}
