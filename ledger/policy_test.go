@@ -306,3 +306,33 @@ func policiesEqual(a, b *chain.Policy) bool {
 	return slices.Equal(a.Tiers, b.Tiers) && slices.Equal(a.Guardians, b.Guardians) && a.Threshold == b.Threshold &&
 		a.Supervisor == b.Supervisor && a.NewPayeeNeedsGuardian == b.NewPayeeNeedsGuardian
 }
+
+// TestPolicyAdmission: the pool's admission leaves the policy to inclusion
+// (docs/adr/0050-account-policies.md): a debit short of a co-signature is
+// admitted and gets its code in a receipt, since a pending set_policy or
+// set_withdrawal_key could change the verdict; a set_policy whose form is
+// wrong is refused at admission with the code inclusion would give.
+func TestPolicyAdmission(t *testing.T) {
+	w := newPolicyWorld(t, 3)
+	alice, bob, g := w.f.customers[0], w.f.customers[1], w.f.customers[2]
+	w.do(w.f.banks[0], chain.SetPolicy{Account: addr(alice), Policy: chain.Policy{Tiers: []chain.Tier{{Asset: "CNY", Small: 10, Normal: 20}}, Guardians: sortedGuardians(g), Threshold: 1}})
+
+	short := chain.NewTx(w.f.g.ChainID, 0, chain.Transfer{To: addr(bob), Asset: "CNY", Amount: 15})
+	_ = short.Sign(alice)
+	if err := CheckAdmission(w.state(), w.f.g.ChainID, short); err != nil {
+		t.Fatalf("admission: %v, want admitted (the policy is judged at inclusion)", err)
+	}
+	if rec, _, _ := w.try(alice, chain.Transfer{To: addr(bob), Asset: "CNY", Amount: 15}); rec.Code != chain.ErrVerificationKeyRequired.Code {
+		t.Fatalf("inclusion: %q, want verification_key_required", rec.Code)
+	}
+
+	bad := chain.SetPolicy{Account: addr(alice), Policy: chain.Policy{Guardians: sortedGuardians(g)}} // no threshold
+	badTx := chain.NewTx(w.f.g.ChainID, 0, bad)
+	_ = badTx.Sign(w.f.banks[0])
+	if err := CheckAdmission(w.state(), w.f.g.ChainID, badTx); chain.CodeOf(err) != chain.ErrBadPolicy.Code {
+		t.Fatalf("admission of a malformed policy: %v, want bad_policy", err)
+	}
+	if rec, _, _ := w.try(w.f.banks[0], bad); rec.Code != chain.ErrBadPolicy.Code {
+		t.Fatalf("inclusion of a malformed policy: %q, want bad_policy", rec.Code)
+	}
+}
