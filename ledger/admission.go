@@ -44,7 +44,7 @@ func checkEnvelope(st *State, chainID string, tx *chain.Tx) (txContext, *chain.A
 		return txContext{}, nil, err
 	}
 	sender := signers[0]
-	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender}
+	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender, tx: tx}
 	for i := 1; i < len(signers); i++ {
 		for j := 0; j < i; j++ {
 			if signers[i] == signers[j] {

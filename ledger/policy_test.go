@@ -128,6 +128,7 @@ func TestPolicyTiers(t *testing.T) {
 		return chain.Accept{Request: req[name], Asset: "CNY", Amount: amount}
 	}
 	ks := func(k ...*ecdsa.PrivateKey) []*ecdsa.PrivateKey { return k }
+	const waits = "(waits for the supervisor)"
 	rows := []struct {
 		name string
 		from *ecdsa.PrivateKey
@@ -175,11 +176,13 @@ func TestPolicyTiers(t *testing.T) {
 		{"no key: a stranger's co-signature is no key", bob, to(alice, 500), ks(stranger), "not_authorized"},
 
 		{"supervisor: normal needs no approval", dave, to(bob, 500), ks(wkD), ""},
-		{"supervisor: large with the guardian", dave, to(bob, 5000), ks(wkD, g1), "supervisor_approval_required"},
+		{"supervisor: large with the guardian waits", dave, to(bob, 5000), ks(wkD, g1), waits},
 		{"supervisor: large with the supervisor", dave, to(bob, 5000), ks(wkD, super), "guardian_signature_required"},
 		{"supervisor: large with both", dave, to(bob, 5000), ks(wkD, super, g1), ""},
 		{"supervisor: hold large with both", dave, hold(5000), ks(wkD, g1, super), ""},
-		{"supervisor: withdraw large without approval", dave, withdraw(5000), ks(wkD, g1), "supervisor_approval_required"},
+		{"supervisor: withdraw large without approval waits", dave, withdraw(5000), ks(wkD, g1), waits},
+		{"supervisor: hold large without approval waits", dave, hold(5000), ks(wkD, g1), waits},
+		{"supervisor: large without the key does not wait", dave, to(bob, 5000), ks(g1), "verification_key_required"},
 
 		{"new payee: the sender alone", erin, to(bob, 1), nil, "guardian_signature_required"},
 		{"new payee: with the guardian", erin, to(bob, 1), ks(g1), ""},
@@ -193,12 +196,20 @@ func TestPolicyTiers(t *testing.T) {
 		t.Run(row.name, func(t *testing.T) {
 			from := addr(row.from)
 			before, _ := w.state().Account(from)
-			rec, _, kv := w.try(row.from, row.body, row.cos...)
-			if rec.Code != row.code {
-				t.Fatalf("code %q, want %q", rec.Code, row.code)
+			rec, tx, kv := w.try(row.from, row.body, row.cos...)
+			want := row.code
+			if want == waits {
+				want = ""
+			}
+			if rec.Code != want {
+				t.Fatalf("code %q, want %q", rec.Code, want)
 			}
 			after, _ := NewState(kv).Account(from)
 			spent := before.Balance("CNY").Available - after.Balance("CNY").Available
+			a, waiting := NewState(kv).Approval(tx.Hash())
+			if waiting != (row.code == waits) || waiting && a.Status != chain.ApprovalAwaiting {
+				t.Fatalf("awaiting approval: %v, want %v", waiting, row.code == waits)
+			}
 			if row.code != "" && spent != 0 {
 				t.Fatalf("a rejected debit moved %d", spent)
 			}

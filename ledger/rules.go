@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"errors"
+
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
 )
@@ -20,6 +22,9 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 	d, isDebit := debitOf(st, body)
 	if isDebit {
 		if err := checkPolicy(st, c, d); err != nil {
+			if c.tx != nil && errors.Is(err, chain.ErrSupervisorApprovalNeeded) {
+				return awaitApproval(st, c, d) // everything but the supervisor: the payment waits
+			}
 			return err
 		}
 	}
@@ -74,6 +79,12 @@ func applyRule(st *State, c txContext, body chain.Body) error {
 		return applyCancelRequest(st, c, b)
 	case chain.SetPolicy:
 		return applySetPolicy(st, c, b)
+	case chain.ApprovePayment:
+		return applyApprovePayment(st, c, b)
+	case chain.RejectPayment:
+		return applyRejectPayment(st, c, b)
+	case chain.RecallPayment:
+		return applyRecallPayment(st, c, b)
 	}
 	return chain.Reject(chain.ErrUnknownType, "%T", body)
 }
@@ -85,6 +96,9 @@ type txContext struct {
 	sender    common.Address   // first signer
 	cosigner  *common.Address  // second signer, if any (the withdrawal key)
 	cosigners []common.Address // every signer after the sender (policy co-signers)
+	// tx is the transaction itself; nil when a waiting payment runs on its
+	// supervisor's approval, which cannot wait again.
+	tx *chain.Tx
 }
 
 func applyTransfer(st *State, from common.Address, t chain.Transfer) error {
