@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"encoding/binary"
+	"fmt"
 	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -134,4 +136,103 @@ func payerBankOf(st *State, payer common.Address) common.Address {
 		return acct.Bank
 	}
 	return common.Address{}
+}
+
+// The index of waiting payments by account, beside the request indexes;
+// like them, not state.
+const kApprovalByAccount = 'V' // role ('p' payer, 's' supervisor) ‖ account ‖ height ‖ payment id → nil
+
+const roleSupervisor = 's'
+
+func approvalAccountKey(role byte, a common.Address, height uint64, id common.Hash) []byte {
+	k := make([]byte, 0, 2+20+8+32)
+	k = append(k, kApprovalByAccount, role)
+	k = append(k, a[:]...)
+	k = binary.BigEndian.AppendUint64(k, height)
+	return append(k, id[:]...)
+}
+
+// indexApprovals lists the payer and supervisor index entries of the
+// payments a block makes wait.
+func indexApprovals(b *chain.Block, receipts []*chain.Receipt) []Change {
+	var out []Change
+	for _, r := range receipts {
+		for _, ev := range r.Events {
+			if ev.Kind != chain.EventApprovalRequested {
+				continue
+			}
+			out = append(out,
+				Change{Key: approvalAccountKey(rolePayer, ev.Accounts[0], b.Height(), ev.Record), Value: []byte{}},
+				Change{Key: approvalAccountKey(roleSupervisor, ev.Accounts[1], b.Height(), ev.Record), Value: []byte{}})
+		}
+	}
+	return out
+}
+
+// ApprovalQuery selects waiting (or decided) payments: those of Payer, or
+// awaiting Supervisor (exactly one is set), newest first, optionally with
+// one status as of the head block's time (lapsed included).
+type ApprovalQuery struct {
+	Payer      *common.Address
+	Supervisor *common.Address
+	Status     chain.ApprovalStatus // 0: any
+	Limit      int                  // 0: 100
+}
+
+// Approval reads a committed waiting payment.
+func (l *Ledger) Approval(id common.Hash) (*chain.Approval, bool, error) {
+	st := l.State()
+	a, ok := st.Approval(id)
+	return a, ok, st.Err()
+}
+
+// Policy reads an account's committed policy (the zero policy when none).
+func (l *Ledger) Policy(a common.Address) (*chain.Policy, error) {
+	st := l.State()
+	p := st.Policy(a)
+	return p, st.Err()
+}
+
+// Approvals lists the payments of q.Payer or for q.Supervisor, newest
+// first: pending approvals are Status ApprovalAwaiting.
+func (l *Ledger) Approvals(q ApprovalQuery) ([]*chain.Approval, error) {
+	var role byte
+	var who common.Address
+	switch {
+	case (q.Payer == nil) == (q.Supervisor == nil):
+		return nil, fmt.Errorf("list approvals by exactly one of payer and supervisor")
+	case q.Payer != nil:
+		role, who = rolePayer, *q.Payer
+	default:
+		role, who = roleSupervisor, *q.Supervisor
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	st := l.State()
+	now := st.block.Time
+	start := append([]byte{kApprovalByAccount, role}, who[:]...)
+	end := append(append([]byte(nil), start...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+	var out []*chain.Approval
+	var ierr error
+	err := l.store.scan(start, end, true, func(k, _ []byte) bool {
+		id := common.BytesToHash(k[len(k)-32:])
+		a, ok := st.Approval(id)
+		if !ok {
+			ierr = fmt.Errorf("approval index names %s, which is not in state", id)
+			return false
+		}
+		if q.Status == 0 || a.StatusAt(now) == q.Status {
+			out = append(out, a)
+		}
+		return len(out) < limit
+	})
+	if err == nil {
+		err = ierr
+	}
+	if err == nil {
+		err = st.Err()
+	}
+	return out, err
 }

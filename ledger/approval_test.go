@@ -97,3 +97,51 @@ func TestSupervisorApproval(t *testing.T) {
 		Tiers: []chain.Tier{{Asset: "CNY", Small: 100, Normal: 1000}}, Guardians: sortedGuardians(g), Threshold: 1, Supervisor: addr(fraudster)}})
 	answer("the former supervisor approves", 2, chain.ApprovePayment{Payment: replaced}, "not_authorized")
 }
+
+// TestPendingApprovals: the committed queries of policies and of payments
+// waiting, by supervisor and by payer, through real blocks.
+func TestPendingApprovals(t *testing.T) {
+	f := newFixture(t, 4)
+	elder, payee, super, g := f.customers[0], f.customers[1], f.customers[2], f.customers[3]
+	key := devnet.Key(testSeed, "wk", 0)
+	policy := chain.Policy{Tiers: []chain.Tier{{Asset: "CNY", Small: 1, Normal: 2}}, Guardians: sortedGuardians(g), Threshold: 1, Supervisor: addr(super)}
+	f.block(f.tx(elder, chain.SetWithdrawalKey{Key: addr(key)}), f.tx(f.banks[0], chain.SetPolicy{Account: addr(elder), Policy: policy}))
+	if p, err := f.ledger.Policy(addr(elder)); err != nil || !policiesEqual(p, &policy) {
+		t.Fatalf("policy %+v, %v", p, err)
+	}
+	pay := func() *chain.Tx {
+		tx := f.tx(elder, chain.Transfer{To: addr(payee), Asset: "CNY", Amount: 10})
+		_ = tx.Sign(key)
+		_ = tx.Sign(g)
+		return tx
+	}
+	first, second := pay(), pay()
+	f.block(first, second)
+	pending := func(q ApprovalQuery) []common.Hash {
+		t.Helper()
+		q.Status = chain.ApprovalAwaiting
+		list, err := f.ledger.Approvals(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []common.Hash
+		for _, a := range list {
+			ids = append(ids, a.ID)
+		}
+		return ids
+	}
+	s, p := addr(super), addr(elder)
+	if got := pending(ApprovalQuery{Supervisor: &s}); len(got) != 2 {
+		t.Fatalf("pending for the supervisor: %v, want both", got)
+	}
+	f.block(f.tx(super, chain.ApprovePayment{Payment: first.Hash()}))
+	if got := pending(ApprovalQuery{Payer: &p}); len(got) != 1 || got[0] != second.Hash() {
+		t.Fatalf("pending of the payer after one approval: %v, want [%s]", got, second.Hash())
+	}
+	if a, ok, err := f.ledger.Approval(first.Hash()); err != nil || !ok || a.Status != chain.ApprovalApproved {
+		t.Fatalf("approved payment: %+v %v %v", a, ok, err)
+	}
+	if _, err := f.ledger.Approvals(ApprovalQuery{}); err == nil {
+		t.Fatal("a query naming neither payer nor supervisor was answered")
+	}
+}
