@@ -126,6 +126,13 @@ func precheck(st *State, c txContext, body chain.Body) error {
 		}
 	case chain.SetPolicy:
 		return precheckSetPolicy(st, b)
+	case chain.CreateSubAccount:
+		if b.Sub == (common.Address{}) || b.Sub == b.Main {
+			return chain.Reject(chain.ErrMalformed, "the sub-account address must be new and not zero")
+		}
+		return precheckSubTerms(st, b.Terms)
+	case chain.SetSubAccount:
+		return precheckSubTerms(st, b.Terms)
 	case chain.CommitHashChain:
 		if _, ok := st.Validator(c.sender); !ok {
 			return chain.Reject(chain.ErrNotValidator, "%s", c.sender)

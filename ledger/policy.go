@@ -133,8 +133,13 @@ func debitOf(st *State, body chain.Body) (debit, bool) {
 // verification key, the guardians' threshold (guardian_signature_required)
 // and, where the policy names one, the supervisor
 // (supervisor_approval_required). The new-payee rule adds the guardians'
-// threshold to any debit to a payee not paid before.
+// threshold to any debit to a payee not paid before. First of all, a
+// debit from a purchase sub-account must keep to its terms
+// (checkSubAccount).
 func checkPolicy(st *State, c txContext, d debit) error {
+	if err := checkSubAccount(st, c.sender, d); err != nil {
+		return err
+	}
 	acct, _ := st.Account(c.sender)
 	p := st.Policy(c.sender)
 	key := acct.WithdrawalKey
@@ -172,6 +177,13 @@ func checkPolicy(st *State, c txContext, d debit) error {
 		return chain.Reject(chain.ErrSupervisorApprovalNeeded, "a large debit of %d %s needs the supervisor %s's approval", d.amount, d.asset, p.Supervisor)
 	}
 	return nil
+}
+
+// afterDebit records what a debit that succeeded counts for: its payee
+// under the new-payee rule, and a sub-account's spending.
+func afterDebit(st *State, account common.Address, d debit) {
+	notePayee(st, account, d)
+	noteSubAccountSpend(st, account, d)
 }
 
 // notePayee records, after a debit succeeded, that the sender has paid its

@@ -32,7 +32,7 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 		return err
 	}
 	if isDebit {
-		notePayee(st, c.sender, d)
+		afterDebit(st, c.sender, d)
 	}
 	return nil
 }
@@ -85,6 +85,14 @@ func applyRule(st *State, c txContext, body chain.Body) error {
 		return applyRejectPayment(st, c, b)
 	case chain.RecallPayment:
 		return applyRecallPayment(st, c, b)
+	case chain.CreateSubAccount:
+		return applyCreateSubAccount(st, c, b)
+	case chain.SetSubAccount:
+		return applySetSubAccount(st, c, b)
+	case chain.FreezeSubAccount:
+		return applyFreezeSubAccount(st, c, b)
+	case chain.CloseSubAccount:
+		return applyCloseSubAccount(st, c, b)
 	}
 	return chain.Reject(chain.ErrUnknownType, "%T", body)
 }
