@@ -109,8 +109,7 @@ var (
 	ErrSupervisorApprovalNeeded  = &RejectError{"supervisor_approval_required"}
 	ErrPolicyLoosened            = &RejectError{"policy_loosened"}
 	ErrBadPolicy                 = &RejectError{"bad_policy"}
-	// Purchase sub-accounts (issue 13, not built yet); reserved so the
-	// codes are stable when they are.
+	// Purchase sub-accounts (chain/subaccount.go).
 	ErrSubAccountLimit    = &RejectError{"sub_account_limit"}
 	ErrMerchantNotAllowed = &RejectError{"merchant_not_allowed"}
 )
