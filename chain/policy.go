@@ -204,7 +204,9 @@ func (p *Policy) IsGuardian(a common.Address) bool {
 }
 
 // TighterThan reports whether p is at least as tight as old: every debit
-// p allows, with whatever co-signatures, old allows too. Precisely:
+// p allows with some co-signers, old allows too (with those of them it
+// gives a role: old refuses a co-signer it does not know, such as a
+// guardian only p names, as a stranger). Precisely:
 //
 //   - tiers: every asset old tiers, p tiers with limits no higher (p may
 //     tier more assets);

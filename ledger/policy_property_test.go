@@ -313,3 +313,76 @@ func policyOracle(p *chain.Policy, key common.Address, known bool, d debit, cos 
 	}
 	return ""
 }
+
+// TestTighterIsSound: the account may replace its policy by any policy
+// TighterThan it, so tighter must mean what it says: for random old and
+// new policies with new.TighterThan(old), any debit (amount, payee known
+// or not) with any co-signers that the new policy lets through, the old
+// one lets through too (with those of the co-signers it gives a role), by
+// checkPolicy itself.
+func TestTighterIsSound(t *testing.T) {
+	f := newMemFixture(t, 6)
+	c := f.customers
+	account, guardians, super, payee := c[0], []*ecdsa.PrivateKey{c[1], c[2], c[3]}, c[4], c[5]
+	key := devnet.Key(testSeed, "wk", 0)
+	genesis := f.genesisKV()
+	compared := 0
+	defer func() { t.Logf("%d pairs compared", compared) }()
+	rapid.Check(t, func(rt *rapid.T) {
+		old, tighter := drawPolicy(rt, guardians, super), drawPolicy(rt, guardians, super)
+		if rapid.Bool().Draw(rt, "tighten the old one") { // else two independent draws, rarely comparable
+			tighter = old
+			tighter.Tiers = slices.Clone(old.Tiers)
+			for i := range tighter.Tiers {
+				tighter.Tiers[i].Small -= rapid.Uint64Range(0, tighter.Tiers[i].Small).Draw(rt, "lower small")
+				tighter.Tiers[i].Normal -= rapid.Uint64Range(0, tighter.Tiers[i].Normal-tighter.Tiers[i].Small).Draw(rt, "lower normal")
+			}
+			if old.Threshold < uint64(len(old.Guardians)) && rapid.Bool().Draw(rt, "raise threshold") {
+				tighter.Threshold++
+			}
+			if rapid.Bool().Draw(rt, "add supervisor") {
+				tighter.Supervisor = addr(super)
+			}
+			if len(old.Guardians) > 0 && rapid.Bool().Draw(rt, "rule on") {
+				tighter.NewPayeeNeedsGuardian = true
+			}
+		}
+		if tighter.Validate(addr(account)) != nil || old.Validate(addr(account)) != nil || !tighter.TighterThan(&old) {
+			return
+		}
+		var cos []common.Address
+		for _, k := range append([]*ecdsa.PrivateKey{key, super}, guardians...) {
+			if rapid.Bool().Draw(rt, "co-signs") {
+				cos = append(cos, addr(k))
+			}
+		}
+		payeeKnown := rapid.Bool().Draw(rt, "payee known")
+		d := debit{asset: "CNY", amount: rapid.Uint64Range(1, 7000).Draw(rt, "amount"), payee: addr(payee)}
+		verdict := func(p chain.Policy, cos []common.Address) error {
+			st := NewState(maps.Clone(genesis))
+			acct, _ := st.Account(addr(account))
+			acct.WithdrawalKey = addr(key)
+			st.SetAccount(addr(account), acct)
+			st.SetPolicy(addr(account), &p)
+			if payeeKnown {
+				st.put(chain.PayeeKey(addr(account), addr(payee)), &chain.KnownPayee{})
+			}
+			return checkPolicy(st, txContext{sender: addr(account), cosigners: cos}, d)
+		}
+		// Under the old policy, a co-signer who holds no role there (a
+		// guardian only the new one names) would be refused as a stranger:
+		// the same debit is allowed by old with the co-signers it knows.
+		var known []common.Address
+		for _, a := range cos {
+			if a == addr(key) || a == old.Supervisor || old.IsGuardian(a) {
+				known = append(known, a)
+			}
+		}
+		compared++
+		if verdict(tighter, cos) == nil {
+			if err := verdict(old, known); err != nil {
+				rt.Fatalf("the tighter policy %+v allows what %+v refuses (%v)", tighter, old, err)
+			}
+		}
+	})
+}
