@@ -131,3 +131,9 @@ func init() {
 	bodyDecoders[TxRejectPayment] = decodeAs[RejectPayment]
 	bodyDecoders[TxRecallPayment] = decodeAs[RecallPayment]
 }
+
+// ApprovedEvent is the event a waiting transaction's own execution would
+// have been described by (a transfer, a burn), for the receipt of the
+// approval that executes it; ok false for types whose rules emit their own
+// events (hold, withdraw, accept).
+func ApprovedEvent(tx *Tx) (Event, bool) { return derivedEvent(tx, &Receipt{}) }

@@ -84,6 +84,9 @@ func applyApprovePayment(st *State, c txContext, ap chain.ApprovePayment) error 
 	if err := applyBody(st, waiting, tx.Body()); err != nil {
 		return err
 	}
+	if ev, ok := chain.ApprovedEvent(tx); ok {
+		st.emit(ev)
+	}
 	a.Status = chain.ApprovalApproved
 	st.SetApproval(a)
 	st.emit(approvalEvent(a, chain.EventPaymentApproved, payerBankOf(st, a.Payer)))

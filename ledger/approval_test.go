@@ -116,7 +116,16 @@ func TestPendingApprovals(t *testing.T) {
 		return tx
 	}
 	first, second := pay(), pay()
-	f.block(first, second)
+	kinds := func(b *chain.Block, ex *Execution) map[string]int {
+		out := map[string]int{}
+		for _, n := range chain.BlockNotices(b, ex.Receipts) {
+			out[n.Event.Kind]++
+		}
+		return out
+	}
+	if k := kinds(f.block(first, second)); k[chain.EventTransfer] != 0 || k[chain.EventApprovalRequested] != 2 {
+		t.Fatalf("notices of two waiting transfers: %v; want no transfer, two approval_requested", k)
+	}
 	pending := func(q ApprovalQuery) []common.Hash {
 		t.Helper()
 		q.Status = chain.ApprovalAwaiting
@@ -134,7 +143,9 @@ func TestPendingApprovals(t *testing.T) {
 	if got := pending(ApprovalQuery{Supervisor: &s}); len(got) != 2 {
 		t.Fatalf("pending for the supervisor: %v, want both", got)
 	}
-	f.block(f.tx(super, chain.ApprovePayment{Payment: first.Hash()}))
+	if k := kinds(f.block(f.tx(super, chain.ApprovePayment{Payment: first.Hash()}))); k[chain.EventTransfer] != 1 || k[chain.EventPaymentApproved] != 1 {
+		t.Fatalf("notices of an approval: %v; want the transfer and payment_approved", k)
+	}
 	if got := pending(ApprovalQuery{Payer: &p}); len(got) != 1 || got[0] != second.Hash() {
 		t.Fatalf("pending of the payer after one approval: %v, want [%s]", got, second.Hash())
 	}

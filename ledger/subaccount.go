@@ -111,6 +111,7 @@ func applyCloseSubAccount(st *State, c txContext, b chain.CloseSubAccount) error
 		return err
 	}
 	sub, _ := st.Account(b.Sub)
+	var moved []chain.Event // the returned funds, described as transfers
 	for _, bal := range append([]chain.Balance(nil), sub.Balances...) {
 		if bal.Held != 0 || bal.Locked != 0 {
 			return chain.Reject(chain.ErrSubAccountBusy, "%s holds %d and has %d locked %s", b.Sub, bal.Held, bal.Locked, bal.Asset)
@@ -118,11 +119,15 @@ func applyCloseSubAccount(st *State, c txContext, b chain.CloseSubAccount) error
 		if err := moveAvailable(sub, main, bal.Asset, bal.Available); err != nil {
 			return err
 		}
+		moved = append(moved, chain.Event{Kind: chain.EventTransfer, Record: c.hash, Accounts: []common.Address{b.Sub, sa.Main}, Asset: bal.Asset, Amount: bal.Available})
 	}
 	sa.Closed = true
 	st.SetAccount(b.Sub, sub)
 	st.SetAccount(sa.Main, main)
 	st.SetSubAccount(b.Sub, sa)
+	for _, ev := range moved {
+		st.emit(ev)
+	}
 	st.emit(chain.Event{Kind: chain.EventSubAccountClosed, Record: c.hash, Accounts: []common.Address{b.Sub, sa.Main}, Bank: main.Bank})
 	return nil
 }

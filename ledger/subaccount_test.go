@@ -64,7 +64,11 @@ func TestSubAccount(t *testing.T) {
 	step("managing what is no sub-account", parent, chain.FreezeSubAccount{Sub: addr(shop)}, "not_sub_account")
 	before, _ := w.state().Account(addr(parent))
 	left, _ := w.state().Account(addr(card))
-	step("closed", parent, chain.CloseSubAccount{Sub: addr(card)}, "")
+	rec, _, kv := w.try(parent, chain.CloseSubAccount{Sub: addr(card)})
+	if rec.Code != "" || len(rec.Events) != 2 || rec.Events[0].Kind != chain.EventTransfer || rec.Events[0].Amount != left.Balance("CNY").Available {
+		t.Fatalf("closed: code %q, events %+v; want the returned funds as a transfer, then sub_account_closed", rec.Code, rec.Events)
+	}
+	w.kv = kv
 	after, _ := w.state().Account(addr(parent))
 	if got, want := after.Balance("CNY").Available, before.Balance("CNY").Available+left.Balance("CNY").Available; got != want {
 		t.Fatalf("after closing the main account has %d, want %d", got, want)
