@@ -146,9 +146,14 @@ var txTypeNames = map[TxType]string{
 }
 
 // MaxSigs is how many signatures a transaction of type t may carry: the
-// sender's, plus the withdrawal key's where it co-signs.
+// sender's, plus the withdrawal key's where it co-signs, plus on a debit
+// the co-signers an account policy can require (chain/policy.go): up to
+// MaxTxSigs in all.
 func MaxSigs(t TxType) int {
-	if t == TxWithdraw || t == TxSetWithdrawKey {
+	switch t {
+	case TxTransfer, TxBurn, TxHold, TxWithdraw, TxAccept:
+		return MaxTxSigs
+	case TxSetWithdrawKey:
 		return 2
 	}
 	return 1
@@ -205,8 +210,13 @@ func decodeBody(t TxType, payload []byte) (Body, error) {
 // Debit is what a transaction takes from its sender's available balance if
 // it succeeds: the asset and amount. Types that debit nothing return "", 0.
 // The txpool uses it to refuse a sender's queue that overdraws.
-func (tx *Tx) Debit() (asset string, amount uint64) {
-	switch b := tx.body.(type) {
+func (tx *Tx) Debit() (asset string, amount uint64) { return DebitOf(tx.body) }
+
+// DebitOf is Tx.Debit for a body: what it takes from the sender's
+// available balance if it succeeds. Account policies bind exactly these
+// debits.
+func DebitOf(body Body) (asset string, amount uint64) {
+	switch b := body.(type) {
 	case Transfer:
 		return b.Asset, b.Amount
 	case Burn:

@@ -30,7 +30,9 @@ func TestCheckEnvelope(t *testing.T) {
 		{"a transfer with its sender's signature", signed(transfer, 1, "c"), nil},
 		{"a withdrawal co-signed by the withdrawal key", signed(Withdraw{Asset: "CNY", Amount: 1}, 2, "c"), nil},
 		{"another chain's", signed(transfer, 1, "other"), ErrWrongChain},
-		{"a transfer with a second signature", signed(transfer, 2, "c"), ErrBadSignature},
+		{"a transfer with a policy's co-signers", signed(transfer, MaxTxSigs, "c"), nil},
+		{"a release with a second signature", signed(Release{Escrow: common.Hash{1}}, 2, "c"), ErrBadSignature},
+		{"a set_withdrawal_key with a third signature", signed(SetWithdrawalKey{Key: common.Address{2}}, 3, "c"), ErrBadSignature},
 		{"more signatures than any type takes", signed(transfer, MaxTxSigs+1, "c"), ErrMalformed},
 		{"too large", signed(Withdraw{Asset: "CNY", Amount: 1, Details: []byte(strings.Repeat("x", MaxTxBytes))}, 1, "c"), ErrTooLarge},
 	} {

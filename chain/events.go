@@ -19,8 +19,10 @@ const (
 	EventFeedbackMatched   = "feedback_matched"
 	EventFeedbackException = "feedback_exception"
 
-	// Derived from a transaction and its receipt for notifications; never
-	// stored in a receipt.
+	// Derived from a transaction and its receipt for notifications; stored
+	// in a receipt only where funds move without a transaction of that
+	// type: an approved waiting payment (ApprovedEvent) and the return of
+	// a closed sub-account's funds (a transfer).
 	EventTransfer   = "transfer"
 	EventMint       = "mint"
 	EventBurn       = "burn"
@@ -107,6 +109,11 @@ func derivedEvent(tx *Tx, r *Receipt) (Event, bool) {
 	}
 	if !r.OK() {
 		return Event{Kind: EventRejected, Record: tx.Hash(), Accounts: []common.Address{sender}, Reason: r.Code, Step: tx.Type().String()}, true
+	}
+	for _, ev := range r.Events {
+		if ev.Kind == EventApprovalRequested {
+			return Event{}, false // it waits for its supervisor: nothing moved (ApprovedEvent)
+		}
 	}
 	switch b := tx.Body().(type) {
 	case Transfer:

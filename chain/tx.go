@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -111,12 +112,23 @@ func (tx *Tx) Signers() ([]common.Address, error) {
 	}
 	hash := tx.SigningHash()
 	out := make([]common.Address, len(tx.env.Sigs))
-	for i, sig := range tx.env.Sigs {
-		addr, err := recoverSigner(hash, sig)
+	errs := make([]error, len(tx.env.Sigs))
+	// Co-signatures (an account policy's) are recovered in parallel with
+	// the sender's, so a co-signed transaction waits about one recovery.
+	var wg sync.WaitGroup
+	for i := 1; i < len(tx.env.Sigs); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = recoverSigner(hash, tx.env.Sigs[i])
+		}()
+	}
+	out[0], errs[0] = recoverSigner(hash, tx.env.Sigs[0])
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("signature %d: %w", i, err)
 		}
-		out[i] = addr
 	}
 	tx.signers.Store(&out)
 	return out, nil

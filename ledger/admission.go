@@ -44,12 +44,19 @@ func checkEnvelope(st *State, chainID string, tx *chain.Tx) (txContext, *chain.A
 		return txContext{}, nil, err
 	}
 	sender := signers[0]
-	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender}
-	if len(signers) == 2 {
-		if signers[1] == sender {
-			return txContext{}, nil, chain.Reject(chain.ErrBadSignature, "the sender signed twice")
+	c := txContext{chainID: chainID, hash: tx.Hash(), sender: sender, tx: tx}
+	for i := 1; i < len(signers); i++ {
+		for j := 0; j < i; j++ {
+			if signers[i] == signers[j] {
+				if j == 0 {
+					return txContext{}, nil, chain.Reject(chain.ErrBadSignature, "the sender signed twice")
+				}
+				return txContext{}, nil, chain.Reject(chain.ErrBadSignature, "co-signer %s signed twice", signers[i])
+			}
 		}
-		c.cosigner = &signers[1]
+	}
+	if len(signers) > 1 {
+		c.cosigner, c.cosigners = &signers[1], signers[1:]
 	}
 	acct, ok := st.Account(sender)
 	if !ok {
@@ -117,6 +124,15 @@ func precheck(st *State, c txContext, body chain.Body) error {
 		if b.Ref == "" || len(b.Ref) > chain.MaxBankRefLen {
 			return chain.Reject(chain.ErrMalformed, "bank reference must be 1-%d bytes", chain.MaxBankRefLen)
 		}
+	case chain.SetPolicy:
+		return precheckSetPolicy(st, b)
+	case chain.CreateSubAccount:
+		if b.Sub == (common.Address{}) || b.Sub == b.Main {
+			return chain.Reject(chain.ErrMalformed, "the sub-account address must be new and not zero")
+		}
+		return precheckSubTerms(st, b.Terms)
+	case chain.SetSubAccount:
+		return precheckSubTerms(st, b.Terms)
 	case chain.CommitHashChain:
 		if _, ok := st.Validator(c.sender); !ok {
 			return chain.Reject(chain.ErrNotValidator, "%s", c.sender)

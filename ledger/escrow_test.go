@@ -426,18 +426,21 @@ func TestExpiryBoundary(t *testing.T) {
 	}
 }
 
-// TestWithdrawEnvelope: a co-signature is allowed only where a withdrawal
-// key may sign, and never twice by the sender.
+// TestWithdrawEnvelope: no signer signs twice, and a set_withdrawal_key
+// takes no co-signer beside the key. (A withdraw, like every debit, may
+// carry the co-signers a policy needs: TestPolicyTiers.)
 func TestWithdrawEnvelope(t *testing.T) {
 	f := newFixture(t, 2)
 	alice, bob := f.customers[0], f.customers[1]
 	w := chain.Withdraw{Asset: "CNY", Amount: 1, Details: sealedDetails}
-	three := f.txCo(alice, bob, w)
+	three := f.txCo(alice, bob, chain.SetWithdrawalKey{Key: addr(bob)})
 	_ = three.Sign(devnet.Key(testSeed, "x", 0))
 	twice := chain.NewTx(f.g.ChainID, 0, w)
 	_ = twice.Sign(alice)
 	_ = twice.Sign(alice)
-	for name, tx := range map[string]*chain.Tx{"three signatures": three, "sender twice": twice} {
+	coTwice := f.txCo(alice, bob, w)
+	_ = coTwice.Sign(bob)
+	for name, tx := range map[string]*chain.Tx{"three signatures": three, "sender twice": twice, "co-signer twice": coTwice} {
 		if _, err := ApplyTx(f.ledger.State(), f.g.ChainID, tx); !errors.Is(err, chain.ErrBadSignature) {
 			t.Errorf("%s: %v, want bad_signature", name, err)
 		}

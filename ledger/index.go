@@ -68,7 +68,8 @@ func indexBlock(b *chain.Block, receipts []*chain.Receipt) []Change {
 			}
 		}
 	}
-	return append(out, indexRequests(b, receipts)...)
+	out = append(out, indexRequests(b, receipts)...)
+	return append(out, indexApprovals(b, receipts)...)
 }
 
 // scan iterates keys with prefix in [start, end) (both within the prefix

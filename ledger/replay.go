@@ -71,7 +71,7 @@ func NewReplayStore() *ReplayStore {
 
 // history is what a replay does not keep.
 var history = [256]bool{kHashToHeight: true, kCertificate: true, kReceipts: true, kTxIndex: true,
-	kEscrowByAccount: true, kBankRecord: true, kRequestByAccount: true}
+	kEscrowByAccount: true, kBankRecord: true, kRequestByAccount: true, kApprovalByAccount: true}
 
 func (s *ReplayStore) Get(key []byte) ([]byte, error) { return s.mem.Get(key) }
 

@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"errors"
+
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
 )
@@ -17,6 +19,26 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 	if err := precheck(st, c, body); err != nil {
 		return err
 	}
+	d, isDebit := debitOf(st, body)
+	if isDebit {
+		if err := checkPolicy(st, c, d); err != nil {
+			if c.tx != nil && errors.Is(err, chain.ErrSupervisorApprovalNeeded) {
+				return awaitApproval(st, c, d) // everything but the supervisor: the payment waits
+			}
+			return err
+		}
+	}
+	if err := applyRule(st, c, body); err != nil {
+		return err
+	}
+	if isDebit {
+		afterDebit(st, c.sender, d)
+	}
+	return nil
+}
+
+// applyRule runs the rule of body's type.
+func applyRule(st *State, c txContext, body chain.Body) error {
 	sender := c.sender
 	switch b := body.(type) {
 	case chain.Transfer:
@@ -55,16 +77,36 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 		return applyDecline(st, c, b)
 	case chain.CancelRequest:
 		return applyCancelRequest(st, c, b)
+	case chain.SetPolicy:
+		return applySetPolicy(st, c, b)
+	case chain.ApprovePayment:
+		return applyApprovePayment(st, c, b)
+	case chain.RejectPayment:
+		return applyRejectPayment(st, c, b)
+	case chain.RecallPayment:
+		return applyRecallPayment(st, c, b)
+	case chain.CreateSubAccount:
+		return applyCreateSubAccount(st, c, b)
+	case chain.SetSubAccount:
+		return applySetSubAccount(st, c, b)
+	case chain.FreezeSubAccount:
+		return applyFreezeSubAccount(st, c, b)
+	case chain.CloseSubAccount:
+		return applyCloseSubAccount(st, c, b)
 	}
 	return chain.Reject(chain.ErrUnknownType, "%T", body)
 }
 
 // txContext is what a rule knows about the transaction it runs for.
 type txContext struct {
-	chainID  string
-	hash     common.Hash     // the record number: escrow and payout ids
-	sender   common.Address  // first signer
-	cosigner *common.Address // second signer, if any (the withdrawal key)
+	chainID   string
+	hash      common.Hash      // the record number: escrow and payout ids
+	sender    common.Address   // first signer
+	cosigner  *common.Address  // second signer, if any (the withdrawal key)
+	cosigners []common.Address // every signer after the sender (policy co-signers)
+	// tx is the transaction itself; nil when a waiting payment runs on its
+	// supervisor's approval, which cannot wait again.
+	tx *chain.Tx
 }
 
 func applyTransfer(st *State, from common.Address, t chain.Transfer) error {

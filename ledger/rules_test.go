@@ -92,7 +92,7 @@ func TestEnvelopeRejections(t *testing.T) {
 	badNonce := chain.NewTx(f.g.ChainID, 5, transfer)
 	_ = badNonce.Sign(alice)
 	unsigned := chain.NewTx(f.g.ChainID, 0, transfer)
-	twoSigs := chain.NewTx(f.g.ChainID, 0, transfer)
+	twoSigs := chain.NewTx(f.g.ChainID, 0, chain.Release{Escrow: common.Hash{1}}) // a release takes no co-signer
 	_ = twoSigs.Sign(alice)
 	_ = twoSigs.Sign(bob)
 	unknownSender := chain.NewTx(f.g.ChainID, 0, transfer)

@@ -36,6 +36,21 @@ func checkWithdrawalKey(acct *chain.Account, cosigner *common.Address) error {
 	return nil
 }
 
+// requireWithdrawalKey is the withdrawal key's rule on a withdraw: when
+// the account has one, it must be among the co-signers. That no co-signer
+// is a stranger checkPolicy has checked, as for every debit.
+func requireWithdrawalKey(acct *chain.Account, cosigners []common.Address) error {
+	if acct.WithdrawalKey == (common.Address{}) {
+		return nil
+	}
+	for _, co := range cosigners {
+		if co == acct.WithdrawalKey {
+			return nil
+		}
+	}
+	return chain.Reject(chain.ErrWithdrawalKeyRequired, "the account's withdrawal key %s must co-sign", acct.WithdrawalKey)
+}
+
 func applySetWithdrawalKey(st *State, c txContext, s chain.SetWithdrawalKey) error {
 	acct, _ := st.Account(c.sender)
 	if acct.WithdrawalKey != (common.Address{}) {
@@ -54,7 +69,7 @@ func applySetWithdrawalKey(st *State, c txContext, s chain.SetWithdrawalKey) err
 func applyWithdraw(st *State, c txContext, w chain.Withdraw) error {
 	asset, _ := st.Asset(w.Asset)
 	acct, _ := st.Account(c.sender)
-	if err := checkWithdrawalKey(acct, c.cosigner); err != nil {
+	if err := requireWithdrawalKey(acct, c.cosigners); err != nil {
 		return err
 	}
 	bal, err := debitAvailable(acct, w.Asset, w.Amount)

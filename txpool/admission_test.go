@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"sync"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestAdmissionMatchesInclusion(t *testing.T) {
 		{"valid mint by issuer", signed(t, id, 0, chain.Mint{To: bobAddr, Asset: "USD", Amount: 1}, bankB), ""},
 		{"wrong chain", signed(t, "other-chain", 0, chain.Transfer{To: bobAddr, Asset: "CNY", Amount: 1}, alice), "wrong_chain"},
 		{"unregistered sender", signed(t, id, 0, chain.Transfer{To: bobAddr, Asset: "CNY", Amount: 1}, stranger), "unknown_account"},
-		{"extra signature", signed(t, id, 0, chain.Transfer{To: bobAddr, Asset: "CNY", Amount: 1}, alice, bob), "bad_signature"},
+		{"extra signature", signed(t, id, 0, chain.Release{Escrow: common.Hash{1}}, alice, bob), "bad_signature"}, // a release takes no co-signer
 		{"duplicate signature", signed(t, id, 0, chain.Withdraw{Asset: "CNY", Amount: 1, Details: []byte("x")}, alice, alice), "bad_signature"},
 		{"unknown asset", signed(t, id, 0, chain.Transfer{To: bobAddr, Asset: "XAU", Amount: 1}, alice), "unknown_asset"},
 		{"burn by non-issuer", signed(t, id, 0, chain.Burn{Asset: "USD", Amount: 1}, bankA), "not_issuer"},
@@ -155,7 +156,8 @@ func junk(t testing.TB, n int) ([]*chain.Tx, map[string]int) {
 		case 3:
 			tx, want["not_issuer"] = signed(t, id, 0, chain.Mint{To: bobAddr, Asset: "CNY", Amount: amount}, bob), want["not_issuer"]+1
 		case 4:
-			tx, want["bad_signature"] = signed(t, id, 0, chain.Transfer{To: bobAddr, Asset: "CNY", Amount: amount}, alice, bob), want["bad_signature"]+1
+			release := chain.Release{Escrow: common.BigToHash(new(big.Int).SetUint64(amount))} // a release takes no co-signer
+			tx, want["bad_signature"] = signed(t, id, 0, release, alice, bob), want["bad_signature"]+1
 		}
 		txs[i] = tx
 	}
