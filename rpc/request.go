@@ -281,5 +281,8 @@ func (as assets) paymentBody(b chain.Body) *TxBody {
 	case chain.UnbindAlias:
 		return &TxBody{Alias: &b.Alias}
 	}
-	return nil
+	// Bodies with no fields of their own here (account policies,
+	// supervisor approvals, sub-accounts: docs/POLICIES.md) are shown as
+	// the chain defines them.
+	return &TxBody{Terms: b}
 }

@@ -52,6 +52,7 @@ type TxBody struct {
 	Mode        string          `json:"mode,omitempty"`                // request: direct | escrow
 	HoldForMs   uint64          `json:"hold_for_ms,omitempty"`         // request in escrow mode
 	Reason      string          `json:"reason,omitempty"`              // decline
+	Terms       any             `json:"terms,omitempty"`               // set_policy, approvals, sub-accounts: the body as chain defines it
 }
 
 // Receipt is a transaction's outcome in a block.
