@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -60,7 +61,10 @@ func freePort(t *testing.T) int {
 func startDevnet(t *testing.T, dir string, port int, extra ...string) *devnetProc {
 	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(binary, append([]string{"devnet", "--dir", dir, "--rpc.addr", addr}, extra...)...)
+	// Free p2p ports, not the default 30300–30303: other packages' tests
+	// run devnets at the same time.
+	args := []string{"devnet", "--dir", dir, "--rpc.addr", addr, "--p2p.port", strconv.Itoa(freePortRange(t, 4))}
+	cmd := exec.Command(binary, append(args, extra...)...)
 	var out bytes.Buffer
 	cmd.Stderr = &out
 	stdout, err := cmd.StdoutPipe()
