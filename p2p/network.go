@@ -3,7 +3,6 @@ package p2p
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -77,13 +75,6 @@ type Network struct {
 	log      *slog.Logger
 }
 
-// contentID names a gossip message by its payload's hash, so the same
-// payload relayed by several peers is delivered and relayed once.
-func contentID(m *pb.Message) string {
-	h := sha256.Sum256(m.Data)
-	return string(h[:])
-}
-
 // maxGossipBytes bounds one gossip message (a proposal carries its block).
 const maxGossipBytes = 8 << 20
 
@@ -122,14 +113,9 @@ func New(cfg Config) (*Network, error) {
 		pubsub.WithMaxMessageSize(maxGossipBytes),
 		pubsub.WithPeerExchange(false),
 		pubsub.WithFloodPublish(true),
-		// No libp2p author, sequence number or signature on messages
-		// (docs/adr/0013-unsigned-gossip.md): every payload is signed by its
-		// author at the application layer and checked by the topic's
-		// validator, and peers are authenticated by Noise and admitted by
-		// the gater. A message is named by its content's hash.
-		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
-		pubsub.WithNoAuthor(),
-		pubsub.WithMessageIdFn(contentID),
+		// Signed by the libp2p key: unsigned gossip was tried and reverted
+		// (docs/adr/0013-unsigned-gossip.md).
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithPeerOutboundQueueSize(1024),
 		pubsub.WithValidateQueueSize(1024),
 	)
