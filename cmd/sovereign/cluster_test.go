@@ -67,7 +67,7 @@ func newCluster(t *testing.T, n int, observers []string) *cluster {
 	}
 	c := &cluster{t: t, cmds: map[int]*exec.Cmd{}, logs: map[int]*syncBuffer{},
 		procs: &devnet.Processes{Layout: devnet.Layout{Dir: dir}, N: n, Binary: binary, RPCHost: "127.0.0.1",
-			RPCPort: freePortRange(t, n), P2PPort: freePortRange(t, n), LogLevel: "debug", Observers: observers}}
+			RPCPort: freePortRange(t, n), P2PPort: freePortRange(t, n), LogLevel: "info", Observers: observers}}
 	t.Cleanup(func() {
 		for i := range c.cmds {
 			c.kill(i)
