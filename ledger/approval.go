@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -148,28 +147,13 @@ const kApprovalByAccount = 'V' // role ('p' payer, 's' supervisor) â€– account â
 const roleSupervisor = 's'
 
 func approvalAccountKey(role byte, a common.Address, height uint64, id common.Hash) []byte {
-	k := make([]byte, 0, 2+20+8+32)
-	k = append(k, kApprovalByAccount, role)
-	k = append(k, a[:]...)
-	k = binary.BigEndian.AppendUint64(k, height)
-	return append(k, id[:]...)
+	return partyIndexKey(kApprovalByAccount, role, a, height, id)
 }
 
 // indexApprovals lists the payer and supervisor index entries of the
 // payments a block makes wait.
 func indexApprovals(b *chain.Block, receipts []*chain.Receipt) []Change {
-	var out []Change
-	for _, r := range receipts {
-		for _, ev := range r.Events {
-			if ev.Kind != chain.EventApprovalRequested {
-				continue
-			}
-			out = append(out,
-				Change{Key: approvalAccountKey(rolePayer, ev.Accounts[0], b.Height(), ev.Record), Value: []byte{}},
-				Change{Key: approvalAccountKey(roleSupervisor, ev.Accounts[1], b.Height(), ev.Record), Value: []byte{}})
-		}
-	}
-	return out
+	return indexParties(b, receipts, chain.EventApprovalRequested, kApprovalByAccount, rolePayer, roleSupervisor)
 }
 
 // ApprovalQuery selects waiting (or decided) payments: those of Payer, or

@@ -213,25 +213,39 @@ func expireRequests(st *State, limit int) error {
 }
 
 func requestAccountKey(role byte, a common.Address, height uint64, id common.Hash) []byte {
-	k := make([]byte, 0, 2+20+8+32)
-	k = append(k, kRequestByAccount, role)
-	k = append(k, a[:]...)
-	k = binary.BigEndian.AppendUint64(k, height)
-	return append(k, id[:]...)
+	return partyIndexKey(kRequestByAccount, role, a, height, id)
 }
 
 // indexRequests lists the payer and merchant index entries of the
 // requests a block opens.
 func indexRequests(b *chain.Block, receipts []*chain.Receipt) []Change {
+	return indexParties(b, receipts, chain.EventRequestOpened, kRequestByAccount, rolePayer, roleMerchant)
+}
+
+// partyIndexKey is a record's entry in an index by account: prefix ‖ role
+// ‖ account ‖ height ‖ id, so that one account's records in one role list
+// in the order they were made.
+func partyIndexKey(prefix, role byte, a common.Address, height uint64, id common.Hash) []byte {
+	k := make([]byte, 0, 2+20+8+32)
+	k = append(k, prefix, role)
+	k = append(k, a[:]...)
+	k = binary.BigEndian.AppendUint64(k, height)
+	return append(k, id[:]...)
+}
+
+// indexParties lists the index entries (under prefix) of the records that
+// the block's events of kind make: Accounts[0] in role0, Accounts[1] in
+// role1.
+func indexParties(b *chain.Block, receipts []*chain.Receipt, kind string, prefix, role0, role1 byte) []Change {
 	var out []Change
 	for _, r := range receipts {
 		for _, ev := range r.Events {
-			if ev.Kind != chain.EventRequestOpened {
+			if ev.Kind != kind {
 				continue
 			}
 			out = append(out,
-				Change{Key: requestAccountKey(rolePayer, ev.Accounts[0], b.Height(), ev.Record), Value: []byte{}},
-				Change{Key: requestAccountKey(roleMerchant, ev.Accounts[1], b.Height(), ev.Record), Value: []byte{}})
+				Change{Key: partyIndexKey(prefix, role0, ev.Accounts[0], b.Height(), ev.Record), Value: []byte{}},
+				Change{Key: partyIndexKey(prefix, role1, ev.Accounts[1], b.Height(), ev.Record), Value: []byte{}})
 		}
 	}
 	return out

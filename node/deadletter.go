@@ -49,32 +49,10 @@ func saveDeadLetter(dataDir string, d DeadLetter) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileDurably(path, raw); err != nil {
+	if err := writeFileSynced(path, raw); err != nil {
 		return fmt.Errorf("dead-letter queue: %w", err)
 	}
 	return nil
-}
-
-// writeFileDurably replaces path with raw so that a crash leaves the old
-// file or the new one, never a torn one: temporary file, sync, rename.
-func writeFileDurably(path string, raw []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // DeadLetters lists the dead-letter queue of the node whose data directory

@@ -283,5 +283,5 @@ func (ww *webhookWorker) saveCursor(c webhookCursor) error {
 		return err
 	}
 	raw, _ := json.Marshal(c)
-	return writeFileDurably(ww.path, raw)
+	return writeFileSynced(ww.path, raw)
 }
