@@ -193,33 +193,8 @@ func (l *Ledger) Approvals(q ApprovalQuery) ([]*chain.Approval, error) {
 	default:
 		role, who = roleSupervisor, *q.Supervisor
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
 	st := l.State()
 	now := st.block.Time
-	start := append([]byte{kApprovalByAccount, role}, who[:]...)
-	end := append(append([]byte(nil), start...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	var out []*chain.Approval
-	var ierr error
-	err := l.store.scan(start, end, true, func(k, _ []byte) bool {
-		id := common.BytesToHash(k[len(k)-32:])
-		a, ok := st.Approval(id)
-		if !ok {
-			ierr = fmt.Errorf("approval index names %s, which is not in state", id)
-			return false
-		}
-		if q.Status == 0 || a.StatusAt(now) == q.Status {
-			out = append(out, a)
-		}
-		return len(out) < limit
-	})
-	if err == nil {
-		err = ierr
-	}
-	if err == nil {
-		err = st.Err()
-	}
-	return out, err
+	return listByParty(l, st, kApprovalByAccount, role, who, q.Limit, "approval", st.Approval,
+		func(a *chain.Approval) bool { return q.Status == 0 || a.StatusAt(now) == q.Status })
 }

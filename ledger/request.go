@@ -271,24 +271,32 @@ func (l *Ledger) Requests(q chain.RequestQuery) ([]*chain.Request, error) {
 	default:
 		role, who = roleMerchant, *q.Merchant
 	}
-	limit := q.Limit
+	st := l.State()
+	return listByParty(l, st, kRequestByAccount, role, who, q.Limit, "request", st.Request,
+		func(r *chain.Request) bool { return q.Status == 0 || r.Status == q.Status })
+}
+
+// listByParty reads an index by account (partyIndexKey) for who in role,
+// newest first, loads each record with load and keeps those keep accepts,
+// at most limit of them (default 100).
+func listByParty[T any](l *Ledger, st *State, prefix, role byte, who common.Address, limit int, what string,
+	load func(common.Hash) (T, bool), keep func(T) bool) ([]T, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	st := l.State()
-	start := append([]byte{kRequestByAccount, role}, who[:]...)
+	start := append([]byte{prefix, role}, who[:]...)
 	end := append(append([]byte(nil), start...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	var out []*chain.Request
+	var out []T
 	var ierr error
 	err := l.store.scan(start, end, true, func(k, _ []byte) bool {
 		id := common.BytesToHash(k[len(k)-32:])
-		r, ok := st.Request(id)
+		rec, ok := load(id)
 		if !ok {
-			ierr = fmt.Errorf("request index names %s, which is not in state", id)
+			ierr = fmt.Errorf("%s index names %s, which is not in state", what, id)
 			return false
 		}
-		if q.Status == 0 || r.Status == q.Status {
-			out = append(out, r)
+		if keep(rec) {
+			out = append(out, rec)
 		}
 		return len(out) < limit
 	})
