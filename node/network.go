@@ -124,6 +124,7 @@ func (n *Node) validateTxBatch(data []byte) (any, error) {
 		if err := chain.CheckEnvelope(tx, n.cfg.Genesis.ChainID); err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
+		tx = n.txs.one(tx) // met before: already recovered
 		if _, err := tx.Signers(); err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
@@ -148,7 +149,9 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 			if err == nil {
 				err = n.checkHolder(msg.Proposal, signer)
 			}
-			n.reusePooled(msg.Proposal.Block)
+			if err == nil {
+				n.txs.all(msg.Proposal.Block.Txs) // met in the pool or in gossip: already recovered
+			}
 		case !proposal && msg.Vote != nil:
 			signer, err = n.sigs.Recover(msg.Vote.SignHash(chainID), msg.Vote.Sig)
 			if err == nil && signer != msg.Vote.Validator {
@@ -198,17 +201,6 @@ func (n *Node) checkHolder(p *consensus.Proposal, signer common.Address) error {
 		return fmt.Errorf("%w: proposal h=%d r=%d signed by %s, not the key holder", consensus.ErrNotHolder, p.Height, p.Round, signer)
 	}
 	return nil
-}
-
-// reusePooled swaps a proposed block's transactions for the pool's copies
-// of the same transactions, whose signers were recovered on admission: a
-// node recovers each signature once, not again when the block arrives.
-func (n *Node) reusePooled(b *chain.Block) {
-	for i, tx := range b.Txs {
-		if pooled := n.pool.Get(tx.Hash()); pooled != nil {
-			b.Txs[i] = pooled
-		}
-	}
 }
 
 // broadcastTxs gossips transactions admitted through this node's RPC, in

@@ -30,6 +30,7 @@ type Node struct {
 	store  *ledger.DB
 	ledger *ledger.Ledger
 	pool   *txpool.Pool
+	txs    *txIntern // one *chain.Tx per transaction, so each is recovered once
 	driver *driver
 	self   *common.Address
 
@@ -91,7 +92,8 @@ func New(cfg Config) (*Node, error) {
 		poolCfg.Log = n.log // refusals, as rate-limited summaries
 	}
 	n.pool = txpool.New(poolCfg, cfg.Genesis.ChainID, newLedgerView(ledger))
-	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx})
+	n.txs = newTxIntern(n.pool)
+	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx, Intern: n.txs})
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
