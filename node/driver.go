@@ -59,7 +59,7 @@ func newDriver(n *Node) (*driver, error) {
 		}
 		own = &ownTxs{ledger: n.ledger, chainID: n.cfg.Genesis.ChainID, key: n.cfg.Key, self: self,
 			submit: func(tx *chain.Tx) error { return admit(n.ledger, n.pool, n.txs, n.gossipTx, []*chain.Tx{tx})[0] }}
-		d.proposer = &proposer{ledger: n.ledger, pool: n.pool, chains: chains, self: self, params: n.cfg.Genesis.Params, log: n.log}
+		d.proposer = &proposer{ledger: n.ledger, pool: n.pool, chains: chains, self: self, params: n.cfg.Genesis.Params, log: n.log, clock: n.cfg.Clock}
 		d.rotator = &rotator{ledger: n.ledger, pool: n.pool, chains: chains, own: own, self: self, length: n.cfg.HashChainLength,
 			revealsLeft: n.metrics.revealsLeft, log: n.log}
 	}
