@@ -81,6 +81,12 @@ var roleRows = []roleRow{
 	{"sov_keyPath", func(fixture) []any { return []any{4} }, everyone},
 	{"sov_listEvidence", func(fixture) []any { return []any{map[string]any{}} }, everyone},
 	{"sov_accountHistory", func(f fixture) []any { return []any{map[string]any{"account": f.Alice}} }, alicesOwn},
+	{"sov_getPolicy", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},
+	{"sov_pendingApprovals", func(f fixture) []any { return []any{map[string]any{"payer": f.Alice}} }, alicesOwn},
+	{"sov_pendingApprovals", func(f fixture) []any { return []any{map[string]any{"supervisor": f.Alice}} }, alicesOwn},
+	{"sov_pendingApprovals", func(f fixture) []any { return []any{map[string]any{}} }, adminOnly},
+	{"sov_getApproval", func(fixture) []any { return []any{common.Hash{1}} }, signers}, // unknown: not found, which reveals nothing
+	{"sov_getSubAccount", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},   // no sub-account: judged as the account itself
 	{"sov_subscribe:newFinalBlocks", nil, everyone},
 	{"sov_subscribe:accountEvents", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},
 }

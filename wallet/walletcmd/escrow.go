@@ -31,7 +31,15 @@ func withdrawalPasswordFlag() cli.Flag {
 		Usage: "password file of the withdrawal key (default: --password-file)"}
 }
 
+// signerFlags are the flags of every command that signs and submits one
+// transaction: the sender's, its co-signers' (cosignFlags) and the output.
 func signerFlags(extra ...cli.Flag) []cli.Flag {
+	return append(append(baseSignerFlags(), cosignFlags()...), extra...)
+}
+
+// baseSignerFlags are the sender's flags alone (commands that sign many
+// transactions of types no one co-signs: camt.054 import).
+func baseSignerFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{rpcFlag(), rpcTokenFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
 }
 
@@ -98,8 +106,15 @@ type sender struct {
 	client *wallet.Client
 }
 
+// newSender unlocks --from and every --cosign key, and dials --rpc with a
+// client that adds the co-signatures to whatever it submits, or with
+// --out only signs.
 func newSender(c *cli.Context) (*sender, error) {
 	_, key, err := unlock(c)
+	if err != nil {
+		return nil, err
+	}
+	cosigners, err := unlockCosigners(c)
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +122,15 @@ func newSender(c *cli.Context) (*sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	client.SetCosigners(cosigners...)
+	client.SetSignOnly(c.String("out") != "")
 	return &sender{key: key, client: client}, nil
 }
 
-// submit is the shared tail of every transaction command: unlock --from,
-// dial --rpc, build and send the transaction, report it (and --wait).
+// submit is the shared tail of every transaction command: unlock --from
+// and the --cosign keys, dial --rpc, build and sign the transaction, then
+// send it and report it (and --wait), or with --out write it to a file
+// for more co-signers (sovereign tx sign) and a later sovereign tx send.
 func submit(c *cli.Context, send func(ctx context.Context, s *sender) (*chain.Tx, error), extra ...func(*txResult)) error {
 	s, err := newSender(c)
 	if err != nil {
@@ -121,6 +140,9 @@ func submit(c *cli.Context, send func(ctx context.Context, s *sender) (*chain.Tx
 	ctx, cancel := withTimeout(c)
 	defer cancel()
 	tx, err := send(ctx, s)
+	if out := c.String("out"); out != "" && err == nil {
+		return writeTxFile(c, out, tx)
+	}
 	return reportSubmitted(c, s.client, tx, err, extra...)
 }
 
