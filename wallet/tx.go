@@ -198,6 +198,16 @@ func rejection(tx *rpc.Transaction) *RPCError {
 // already is not added twice. Call it before the client is used.
 func (c *Client) SetCosigners(keys ...*ecdsa.PrivateKey) { c.cosigners = keys }
 
+// WithCosigners is a client on the same connection whose transactions
+// carry these co-signatures (SetCosigners) instead of c's. Closing either
+// closes the connection.
+func (c *Client) WithCosigners(keys ...*ecdsa.PrivateKey) *Client {
+	c.mu.Lock()
+	info := c.info
+	c.mu.Unlock()
+	return &Client{c: c.c, url: c.url, info: info, cosigners: keys, signOnly: c.signOnly}
+}
+
 // SetSignOnly makes Submit (and so every transaction method) return the
 // signed transaction without sending it: the first step of co-signing on
 // several machines (SignFile, docs/POLICIES.md). Call it before the
