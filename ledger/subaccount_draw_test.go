@@ -137,18 +137,7 @@ func TestSubAccountDrawProperty(t *testing.T) {
 		kv := maps.Clone(genesis)
 		now := f.now + 1000
 		apply := func(from *ecdsa.PrivateKey, body chain.Body) *chain.Receipt {
-			st := NewState(kv)
-			st.SetBlock(BlockContext{Height: 1, Time: now, Params: f.g.Params})
-			acct, _ := st.Account(addr(from))
-			tx := chain.NewTx(f.g.ChainID, acct.Nonce, body)
-			_ = tx.Sign(from)
-			rec, err := ApplyTx(st, f.g.ChainID, tx)
-			if err != nil {
-				rt.Fatalf("%s: %v", tx.Type(), err)
-			}
-			cs, _ := st.Changes()
-			kv.Apply(cs)
-			return rec
+			return applySigned(rt, f, kv, now, from, body)
 		}
 		cny := func(k *ecdsa.PrivateKey) uint64 {
 			a, _ := NewState(kv).Account(addr(k))

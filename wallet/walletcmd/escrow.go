@@ -263,10 +263,18 @@ func walletEscrow(c *cli.Context) error {
 // showByID is the body of the commands that print one record named by an
 // ID argument: as JSON with --json, else with print.
 func showByID[T any](c *cli.Context, what string, get func(*wallet.Client, context.Context, common.Hash) (*T, error), print func(*cli.Context, *T)) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("want exactly one %s ID argument, got %d", what, c.NArg())
-	}
-	id, err := parseHash(what+" id", c.Args().First())
+	return showRecord(c, func(c *cli.Context) (common.Hash, error) {
+		if c.NArg() != 1 {
+			return common.Hash{}, fmt.Errorf("want exactly one %s ID argument, got %d", what, c.NArg())
+		}
+		return parseHash(what+" id", c.Args().First())
+	}, get, print)
+}
+
+// showRecord reads the command's argument (arg), fetches the record it
+// names and prints it: as JSON with --json, else with print.
+func showRecord[K, T any](c *cli.Context, arg func(*cli.Context) (K, error), get func(*wallet.Client, context.Context, K) (*T, error), print func(*cli.Context, *T)) error {
+	key, err := arg(c)
 	if err != nil {
 		return err
 	}
@@ -275,7 +283,7 @@ func showByID[T any](c *cli.Context, what string, get func(*wallet.Client, conte
 		return err
 	}
 	defer done()
-	v, err := get(client, ctx, id)
+	v, err := get(client, ctx, key)
 	if err != nil {
 		return err
 	}

@@ -213,23 +213,15 @@ func policySet(c *cli.Context) error {
 	})
 }
 
-func policyShow(c *cli.Context) error {
-	addr, err := argAddress(c)
-	if err != nil {
-		return err
-	}
-	ctx, client, done, err := connect(c)
-	if err != nil {
-		return err
-	}
-	defer done()
-	p, err := client.Policy(ctx, addr)
-	if err != nil {
-		return err
-	}
-	if c.Bool("json") {
-		return printJSON(c, p)
-	}
+// showByAddress is the body of the commands that print one record named
+// by an ADDRESS argument.
+func showByAddress[T any](c *cli.Context, get func(*wallet.Client, context.Context, common.Address) (*T, error), print func(*cli.Context, *T)) error {
+	return showRecord(c, argAddress, get, print)
+}
+
+func policyShow(c *cli.Context) error { return showByAddress(c, (*wallet.Client).Policy, printPolicy) }
+
+func printPolicy(c *cli.Context, p *rpc.Policy) {
 	printf(c, "account      %s\n", p.Account.Hex())
 	if !p.Bound {
 		printf(c, "policy       none\n")
@@ -251,7 +243,6 @@ func policyShow(c *cli.Context) error {
 	if p.NewPayeeNeedsGuardian {
 		printf(c, "new payees   need the guardians\n")
 	}
-	return nil
 }
 
 func joinAddresses(as []common.Address) string {
@@ -361,79 +352,54 @@ func subTermsOf(ctx context.Context, c *cli.Context, client *wallet.Client) (cha
 	return t, nil
 }
 
-func subAccountCreate(c *cli.Context) error {
-	sub, err := parseAddress("--sub", c.String("sub"))
-	if err != nil {
-		return err
+// subAccountAction is the body of the commands that manage the --sub
+// sub-account.
+func subAccountAction(send func(ctx context.Context, c *cli.Context, s *sender, sub common.Address) (*chain.Tx, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		sub, err := parseAddress("--sub", c.String("sub"))
+		if err != nil {
+			return err
+		}
+		return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) { return send(ctx, c, s, sub) })
 	}
-	mainFlag := c.String("main")
-	if mainFlag == "" {
-		mainFlag = c.String("from")
-	}
-	main, err := parseAddress("--main", mainFlag)
-	if err != nil {
-		return err
-	}
-	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+}
+
+var (
+	subAccountCreate = subAccountAction(func(ctx context.Context, c *cli.Context, s *sender, sub common.Address) (*chain.Tx, error) {
+		mainFlag := c.String("main")
+		if mainFlag == "" {
+			mainFlag = c.String("from")
+		}
+		main, err := parseAddress("--main", mainFlag)
+		if err != nil {
+			return nil, err
+		}
 		t, err := subTermsOf(ctx, c, s.client)
 		if err != nil {
 			return nil, err
 		}
 		return s.client.CreateSubAccount(ctx, s.key, main, sub, t)
 	})
-}
-
-func subAccountLimit(c *cli.Context) error {
-	sub, err := parseAddress("--sub", c.String("sub"))
-	if err != nil {
-		return err
-	}
-	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+	subAccountLimit = subAccountAction(func(ctx context.Context, c *cli.Context, s *sender, sub common.Address) (*chain.Tx, error) {
 		t, err := subTermsOf(ctx, c, s.client)
 		if err != nil {
 			return nil, err
 		}
 		return s.client.SetSubAccount(ctx, s.key, sub, t)
 	})
-}
-
-func subAccountFreeze(c *cli.Context) error {
-	sub, err := parseAddress("--sub", c.String("sub"))
-	if err != nil {
-		return err
-	}
-	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+	subAccountFreeze = subAccountAction(func(ctx context.Context, c *cli.Context, s *sender, sub common.Address) (*chain.Tx, error) {
 		return s.client.FreezeSubAccount(ctx, s.key, sub, !c.Bool("thaw"))
 	})
-}
-
-func subAccountClose(c *cli.Context) error {
-	sub, err := parseAddress("--sub", c.String("sub"))
-	if err != nil {
-		return err
-	}
-	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
+	subAccountClose = subAccountAction(func(ctx context.Context, c *cli.Context, s *sender, sub common.Address) (*chain.Tx, error) {
 		return s.client.CloseSubAccount(ctx, s.key, sub)
 	})
-}
+)
 
 func subAccountShow(c *cli.Context) error {
-	addr, err := argAddress(c)
-	if err != nil {
-		return err
-	}
-	ctx, client, done, err := connect(c)
-	if err != nil {
-		return err
-	}
-	defer done()
-	sa, err := client.SubAccount(ctx, addr)
-	if err != nil {
-		return err
-	}
-	if c.Bool("json") {
-		return printJSON(c, sa)
-	}
+	return showByAddress(c, (*wallet.Client).SubAccount, printSubAccount)
+}
+
+func printSubAccount(c *cli.Context, sa *rpc.SubAccount) {
 	printf(c, "sub-account  %s\nmain         %s\nstatus       %s\nfunding      %s\n", sa.Address.Hex(), sa.Main.Hex(), sa.Status, sa.Funding)
 	for _, l := range sa.Limits {
 		printf(c, "limit        %s %s per %s: spent %s, remaining %s, resets %s\n", l.Limit, l.Asset, periodName(l.PeriodMs), l.Spent, l.Remaining, l.ResetTime)
@@ -441,7 +407,6 @@ func subAccountShow(c *cli.Context) error {
 	if len(sa.Merchants) > 0 {
 		printf(c, "merchants    %s\n", joinAddresses(sa.Merchants))
 	}
-	return nil
 }
 
 func periodName(ms uint64) string {
