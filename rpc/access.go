@@ -228,15 +228,7 @@ func (s *Server) maySee(c Claims, sub subject) (bool, error) {
 		if err != nil || !found {
 			return err == nil, err // an unknown id reveals nothing: the call answers not found
 		}
-		for _, party := range []common.Address{e.Payer, e.Payee, e.Arbiter} {
-			if party == (common.Address{}) {
-				continue
-			}
-			if ok, err := s.maySeeAccount(c, party); ok || err != nil {
-				return ok, err
-			}
-		}
-		return false, nil
+		return s.maySeeAnyOf(c, e.Payer, e.Payee, e.Arbiter)
 	case subjectRequest:
 		return s.maySeeRequest(c, sub.id)
 	case subjectApproval:
