@@ -109,8 +109,8 @@ func (as assets) approval(a *chain.Approval, now uint64) Approval {
 }
 
 // ApprovalList selects the payments of Payer or for Supervisor (exactly
-// one), newest first; Status "" is any, the default "awaiting_approval"
-// when Pending is used through sov_pendingApprovals.
+// one), newest first, of one Status: "" means awaiting_approval, "any"
+// every status.
 type ApprovalList struct {
 	Payer      *common.Address `json:"payer,omitempty"`
 	Supervisor *common.Address `json:"supervisor,omitempty"`
