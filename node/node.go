@@ -215,12 +215,10 @@ func (v ledgerView) Locked(a common.Address, asset string) uint64 {
 	return acct.Balance(asset).Locked
 }
 
+// Available is what a's debits may spend: for a purchase sub-account that
+// draws from its main account, that too (ledger.State.Spendable).
 func (v ledgerView) Available(a common.Address, asset string) uint64 {
-	acct, ok := v.st.Account(a)
-	if !ok {
-		return 0
-	}
-	return acct.Balance(asset).Available
+	return v.st.Spendable(a, asset)
 }
 
 // loadNodeKey settles the libp2p identity: the configured node key, the

@@ -17,6 +17,7 @@ type Backend interface {
 	EscrowReader
 	RequestReader
 	EvidenceReader
+	PolicyReader
 }
 
 // TxSubmitter admits transactions to the node's pool.
