@@ -171,7 +171,11 @@ func (d *driver) idle() bool {
 func (d *driver) receive(in p2p.Inbound) {
 	switch v := in.Value.(type) {
 	case []*chain.Tx:
-		d.n.metrics.ops.poolRejections("gossip", d.n.pool.Add(v)) // rejections (already known, stale nonce) are routine here
+		select {
+		case d.n.gossiped <- v:
+		default: // admission is behind: admit here rather than drop the batch
+			d.n.admitGossiped(v)
+		}
 	case consensus.Message:
 		d.n.metrics.ops.sawHeight(v.Height())
 		err := d.m.Step(v)

@@ -203,6 +203,28 @@ func (n *Node) checkHolder(p *consensus.Proposal, signer common.Address) error {
 	return nil
 }
 
+// admitGossipLoop admits peers' transaction batches to the pool off the
+// driver goroutine, so a burst of gossip does not hold up consensus: the
+// pool reads state for every transaction, which at thousands a second took
+// the driver tens of milliseconds a block.
+func (n *Node) admitGossipLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case txs := <-n.gossiped:
+			n.admitGossiped(txs)
+		}
+	}
+}
+
+// admitGossiped admits one batch; rejections (already known, a stale
+// nonce) are routine for gossip and only counted.
+func (n *Node) admitGossiped(txs []*chain.Tx) {
+	n.metrics.ops.poolRejections("gossip", n.pool.Add(txs))
+}
+
 // broadcastTxs gossips transactions admitted through this node's RPC, in
 // batches.
 func (n *Node) broadcastTxs(ctx context.Context) {

@@ -39,6 +39,7 @@ type Node struct {
 	sigs       *sigCache
 	next       atomic.Pointer[nextHeight] // the height being decided (network.go)
 	outTxs     chan *chain.Tx             // admitted through RPC, to gossip
+	gossiped   chan []*chain.Tx           // peers' transaction batches, to admit (admitGossipLoop)
 	syncWanted chan struct{}              // a hint that this node is behind
 	synced     chan syncedBatch           // fetched blocks for the driver
 
@@ -81,7 +82,7 @@ func New(cfg Config) (*Node, error) {
 	}
 
 	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
-		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
+		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), gossiped: make(chan []*chain.Tx, 64), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
 	if err := n.loadNodeKey(); err != nil {
 		kv.Close()
 		return nil, err
@@ -121,9 +122,10 @@ func (n *Node) Start() error {
 		return err
 	}
 	if n.net != nil {
-		n.wg.Add(2)
+		n.wg.Add(3)
 		go n.broadcastTxs(ctx)
 		go n.syncLoop(ctx)
+		go n.admitGossipLoop(ctx)
 	}
 	if err := n.startRPC(ctx); err != nil {
 		cancel()
