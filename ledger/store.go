@@ -36,7 +36,8 @@ var (
 // transaction index, the flat state, the trie nodes and metadata, each under
 // its own key prefix.
 type DB struct {
-	kv Store
+	kv    Store
+	nodes *readCache // trie nodes by path; nil reads the store every time
 }
 
 func heightKey(prefix byte, h uint64) []byte {
@@ -226,7 +227,13 @@ func (s *DB) commit(w blockWrite) error {
 			b.Put(prefixed(kState, c.Key), c.Value)
 		}
 	}
-	writeTrieNodes(b, w.nodes)
+	for _, c := range trieNodeChanges(w.nodes) {
+		if c.Value == nil {
+			b.Delete(prefixed(kTrieNode, c.Key))
+		} else {
+			b.Put(prefixed(kTrieNode, c.Key), c.Value)
+		}
+	}
 	for _, c := range w.index {
 		if c.Value == nil {
 			b.Delete(c.Key)
@@ -240,6 +247,9 @@ func (s *DB) commit(w blockWrite) error {
 	b.Put(metaHead, heightKey(0, h)[1:])
 	if err := s.kv.Write(b); err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	if s.nodes != nil {
+		s.nodes.committed(trieNodeChanges(w.nodes))
 	}
 	return nil
 }
