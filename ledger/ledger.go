@@ -17,8 +17,9 @@ import (
 type Ledger struct {
 	store       *DB
 	genesis     *chain.Genesis
-	genesisHash common.Hash // hash of block 0
-	validators  *chain.ValidatorSet
+	genesisHash common.Hash         // hash of block 0
+	validators  *chain.ValidatorSet // genesis set; ValidatorsAt gives the set of a height
+	sets        setCache
 
 	mu   sync.RWMutex
 	head *chain.Header
@@ -132,8 +133,12 @@ func (l *Ledger) Genesis() *chain.Genesis { return l.genesis }
 // GenesisHash is the hash of block 0.
 func (l *Ledger) GenesisHash() common.Hash { return l.genesisHash }
 
-// Validators is the validator set.
-func (l *Ledger) Validators() *chain.ValidatorSet { return l.validators }
+// Validators is the validator set in force at the next height to decide
+// (head+1): the one that proposes, votes and signs its certificate.
+func (l *Ledger) Validators() *chain.ValidatorSet { return l.ValidatorsAt(l.Head().Height + 1) }
+
+// GenesisValidators is the genesis validator set.
+func (l *Ledger) GenesisValidators() *chain.ValidatorSet { return l.validators }
 
 // DB is the chain's stored blocks, receipts and indexes.
 func (l *Ledger) DB() *DB { return l.store }
@@ -150,7 +155,7 @@ func (l *Ledger) Head() *chain.Header {
 func (l *Ledger) State() *State {
 	st := NewState(l.store.StateKV())
 	head := l.Head()
-	st.SetBlock(BlockContext{Height: head.Height, Time: head.Time, Params: l.genesis.Params})
+	st.SetBlock(BlockContext{Height: head.Height, Time: head.Time, Params: l.genesis.Params, GenesisValidators: l.validators})
 	return st
 }
 
