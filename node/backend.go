@@ -106,7 +106,7 @@ func (b *Backend) Info() rpc.ChainStatus {
 		FinalHeight: head.Height,
 		Round:       round,
 		Holder:      holder,
-		Validators:  b.Ledger.Validators().Validators,
+		Validators:  b.Ledger.ValidatorsAt(head.Height).Validators,
 		Self:        b.Self,
 		PeerCount:   peers,
 	}

@@ -95,7 +95,7 @@ func New(cfg Config) (*Node, error) {
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
-		if _, ok := ledger.Validators().Get(addr); ok {
+		if _, ok := knownValidator(ledger, addr); ok {
 			n.self, n.backend.Self = &addr, &addr
 		} else {
 			n.log.Warn("key is not in the validator set; running as an observer", "address", addr)

@@ -128,7 +128,7 @@ func (o *opsMetrics) finalBlock(b *chain.Block, receipts []*chain.Receipt) {
 	defer o.mu.Unlock()
 	h := b.Header
 	o.proposals.WithLabelValues(validatorLabel(h.Proposer)).Inc()
-	for _, v := range o.n.ledger.Validators().MissedHolders(o.seed, h.Round) {
+	for _, v := range o.n.ledger.ValidatorsAt(h.Height).MissedHolders(o.seed, h.Round) {
 		o.missed.WithLabelValues(validatorLabel(v)).Inc()
 	}
 	if h.LastCommit != nil {
