@@ -74,8 +74,8 @@ func newDriver(n *Node) (*driver, error) {
 		ChainID:      n.cfg.Genesis.ChainID,
 		ValidatorsAt: n.ledger.ValidatorsAt,
 		Signer:       signer,
-		App:        refusalsNoted{blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock}, n.metrics.ops},
-		Recover:    n.sigs.Recover,
+		App:          refusalsNoted{blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock}, n.metrics.ops},
+		Recover:      n.sigs.Recover,
 
 		DoubleSignCheckHeights: n.cfg.DoubleSignCheckHeights,
 	}, start)
