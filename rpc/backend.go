@@ -17,6 +17,7 @@ type Backend interface {
 	EscrowReader
 	RequestReader
 	EvidenceReader
+	GovernanceReader
 }
 
 // TxSubmitter admits transactions to the node's pool.
