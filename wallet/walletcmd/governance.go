@@ -292,4 +292,3 @@ func governanceValidators(c *cli.Context) error {
 	}
 	return nil
 }
-
