@@ -55,8 +55,7 @@ func newDriver(n *Node) (*driver, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, _ := knownValidator(n.ledger, self)
-		if chains.byTip[v.RevealTip] == nil {
+		if v, ok := knownValidator(n.ledger, self); ok && chains.byTip[v.RevealTip] == nil {
 			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in the validator set", self)
 		}
 		own = &ownTxs{ledger: n.ledger, chainID: n.cfg.Genesis.ChainID, key: n.cfg.Key, self: self,
