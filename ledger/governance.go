@@ -187,11 +187,8 @@ func openProposal(st *State, p *chain.Proposal) error {
 	if err := checkChange(st, &p.Change); err != nil {
 		return err
 	}
-	mark := len(st.events)
-	st.emit(proposalEvent(chain.EventProposalOpened, p, p.Proposer))
-	approved, err := maybeApprove(st, p)
+	approved, err := noteAndApprove(st, p, proposalEvent(chain.EventProposalOpened, p, p.Proposer))
 	if err != nil {
-		st.events = st.events[:mark] // a refused transaction reports no events
 		return err
 	}
 	if !approved {
@@ -236,11 +233,8 @@ func applyGovVote(st *State, c txContext, b chain.GovVote) error {
 		return chain.Reject(chain.ErrAlreadyVoted, "%s already approved %s", c.sender, p.ID)
 	}
 	p.Approvals = append(p.Approvals, c.sender)
-	mark := len(st.events)
-	st.emit(proposalEvent(chain.EventProposalVoted, p, c.sender))
-	approved, err := maybeApprove(st, p)
+	approved, err := noteAndApprove(st, p, proposalEvent(chain.EventProposalVoted, p, c.sender))
 	if err != nil {
-		st.events = st.events[:mark] // a refused transaction reports no events
 		return err
 	}
 	if approved {
@@ -248,6 +242,19 @@ func applyGovVote(st *State, c txContext, b chain.GovVote) error {
 	}
 	st.setProposal(p)
 	return nil
+}
+
+// noteAndApprove emits ev (the proposal opened, or a vote) and then
+// approves p if it now has the power; a refused approval takes ev back, as
+// a refused transaction reports no events.
+func noteAndApprove(st *State, p *chain.Proposal, ev chain.Event) (bool, error) {
+	mark := len(st.events)
+	st.emit(ev)
+	approved, err := maybeApprove(st, p)
+	if err != nil {
+		st.events = st.events[:mark]
+	}
+	return approved, err
 }
 
 // maybeApprove approves p when its approvals hold more than 2/3 of the

@@ -68,13 +68,7 @@ func (f *govChain) candidate(i int, power uint64) chain.Change {
 }
 
 func (f *govChain) tx(from *ecdsa.PrivateKey, body chain.Body) *chain.Tx {
-	a := addr(from)
-	tx := chain.NewTx(f.g.ChainID, f.nonces[a], body)
-	f.nonces[a]++
-	if err := tx.Sign(from); err != nil {
-		f.t.Fatal(err)
-	}
-	return tx
+	return signNext(f.t, f.g.ChainID, f.nonces, from, body)
 }
 
 func (f *govChain) propose(from int, ch chain.Change) *chain.Tx {

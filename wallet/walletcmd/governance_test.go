@@ -1,8 +1,6 @@
 package walletcmd
 
 import (
-	"bytes"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,24 +9,11 @@ import (
 	"github.com/sovereign-ledger/sovereign/node/nodetest"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
-	"github.com/urfave/cli/v2"
 )
 
 func (e *cliEnv) gov(args ...string) result {
 	e.t.Helper()
-	var out, errb bytes.Buffer
-	app := &cli.App{Name: "sovereign", Commands: []*cli.Command{NewGovernanceCommand()}, Writer: &out, ErrWriter: &errb,
-		ExitErrHandler: func(*cli.Context, error) {}}
-	err := app.Run(append([]string{"sovereign", "governance"}, args...))
-	r := result{out: out.String(), err: errb.String(), runErr: err}
-	if err != nil {
-		r.code = 1
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			r.code = ec.ExitCode()
-		}
-	}
-	return r
+	return e.run(append([]string{"governance"}, args...)...)
 }
 
 // TestGovernanceCLI: propose prints the proposal id; on the one-validator
