@@ -180,6 +180,16 @@ func TestGovernanceApprovalAndEffect(t *testing.T) {
 	if grown.Size() != 5 {
 		t.Fatalf("set at the effective height has %d validators", grown.Size())
 	}
+	// The store's lookup (what a snapshot-restored node has) agrees.
+	for _, h := range []uint64{0, approvedAt + 1, approvedAt + 2, approvedAt + 50} {
+		got, err := f.l.DB().ValidatorsAt(f.l.GenesisValidators(), h)
+		if err != nil || got.Hash() != f.l.ValidatorsAt(h).Hash() {
+			t.Fatalf("DB.ValidatorsAt(%d) = %v, %v", h, got, err)
+		}
+	}
+	if hist, _ := SetHistory(f.l.DB().StateKV()); len(hist) != 1 || hist[0] != approvedAt+2 {
+		t.Fatalf("set history %v", hist)
+	}
 	f.block() // approvedAt+1, signed by the old set
 	eb, erecs := f.block()
 	if eb.Height() != p.EffectiveAt || eb.Header.ValidatorsHash != grown.Hash() {
