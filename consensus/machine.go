@@ -358,6 +358,11 @@ func (m *Machine) enterHeight(h uint64, seed common.Hash, lastCommit *chain.Cert
 		if b.msg.Height() != h {
 			continue
 		}
+		// Buffered while the set of h may not have been final yet: a
+		// signer that is not a validator of h is dropped here.
+		if _, ok := m.vs.Get(b.signer); !ok {
+			continue
+		}
 		if b.verified && b.msg.Vote != nil {
 			m.acceptVote(b.msg.Vote)
 		} else {
