@@ -190,7 +190,8 @@ func TestGovernanceApprovalAndEffect(t *testing.T) {
 	if hist, _ := SetHistory(f.l.DB().StateKV()); len(hist) != 1 || hist[0] != approvedAt+2 {
 		t.Fatalf("set history %v", hist)
 	}
-	f.block() // approvedAt+1, signed by the old set
+	f.block() // approvedAt+1: its commit proves the set of approvedAt+2
+	checkSetChangeProof(t, f, genesisSet, approvedAt+2, grown)
 	eb, erecs := f.block()
 	if eb.Height() != p.EffectiveAt || eb.Header.ValidatorsHash != grown.Hash() {
 		t.Fatalf("block %d carries validators hash %s, want the new set's %s", eb.Height(), eb.Header.ValidatorsHash, grown.Hash())
@@ -502,5 +503,40 @@ func TestEvidenceOpensRemoval(t *testing.T) {
 	pid := chain.EvidenceProposalID(chain.ProposalEvidenceKey(addr(offP), 9, 1))
 	if p := f.proposal(pid); p.Change.Address != addr(offP) {
 		t.Fatalf("proposal evidence opened %+v", p)
+	}
+}
+
+// checkSetChangeProof: the proof kept for the change at e, with the header
+// and certificate of e-1, gives a verifier without state the new set; a
+// wrong trusted set, a forged certificate or foreign proof nodes are
+// refused.
+func checkSetChangeProof(t *testing.T, f *govChain, trusted *chain.ValidatorSet, e uint64, want *chain.ValidatorSet) {
+	t.Helper()
+	nodes, ok, err := f.l.DB().SetChangeProof(e)
+	if err != nil || !ok {
+		t.Fatalf("no set-change proof for %d: %v", e, err)
+	}
+	prev, err := f.l.DB().BlockByHeight(e - 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := f.cert(prev.Header)
+	got, err := VerifySetChange(f.g.ChainID, trusted, prev.Header, cert, nodes)
+	if err != nil || got.Hash() != want.Hash() {
+		t.Fatalf("verified set %v, %v; want %s", got, err, want.Hash())
+	}
+	if _, err := VerifySetChange(f.g.ChainID, want, prev.Header, cert, nodes); err == nil {
+		t.Fatal("verified against the wrong trusted set")
+	}
+	bad := *cert
+	bad.Sigs = cert.Sigs[:1]
+	if _, err := VerifySetChange(f.g.ChainID, trusted, prev.Header, &bad, nodes); err == nil {
+		t.Fatal("verified with a certificate below quorum")
+	}
+	if _, err := VerifySetChange(f.g.ChainID, trusted, prev.Header, cert, nodes[:len(nodes)-1]); err == nil {
+		t.Fatal("verified with a truncated proof")
+	}
+	if _, ok, _ := f.l.DB().SetChangeProof(e - 1); ok {
+		t.Fatal("a proof kept for a height that is no change")
 	}
 }

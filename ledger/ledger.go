@@ -82,6 +82,10 @@ func OpenLedger(kv Store, g *chain.Genesis, opts ...Option) (*Ledger, error) {
 	if err := l.loadHead(); err != nil {
 		return nil, err
 	}
+	// A crash between a block's commit and its set-change proof: take it now.
+	if err := l.recordSetProof(l.Head()); err != nil {
+		return nil, fmt.Errorf("set-change proof: %w", err)
+	}
 	return l, nil
 }
 
@@ -245,5 +249,8 @@ func (l *Ledger) CommitReceipts(b *chain.Block, cert *chain.Certificate) ([]*cha
 	l.execMu.Lock()
 	clear(l.results)
 	l.execMu.Unlock()
-	return ex.Receipts, l.setHead(b.Header) // the block just written: no need to read it back
+	if err := l.setHead(b.Header); err != nil { // the block just written: no need to read it back
+		return ex.Receipts, err
+	}
+	return ex.Receipts, l.recordSetProof(b.Header)
 }
