@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/ledger"
+	"github.com/sovereign-ledger/sovereign/rpc"
 )
 
 // latestHeight asks ValidatorsAt for the latest set known: every change
@@ -81,4 +82,40 @@ func (d *driver) autoVote(receipts []*chain.Receipt) {
 			d.n.log.Warn("evidence: voted to remove the offender", "proposal", ev.Record, "offender", ev.Accounts[0], "tx", hash)
 		}
 	}
+}
+
+// SetChanges is rpc.GovernanceReader's: every change of the validator set
+// up to the final height with the block before it, its certificate and
+// the set-change proof this node kept when it committed that block. A
+// change whose proof this node lacks (it synced from a snapshot past it)
+// ends the list: the verifier then asks another node.
+func (b *Backend) SetChanges() ([]rpc.SetChangeStep, error) {
+	hist, err := ledger.SetHistory(b.Ledger.DB().StateKV())
+	if err != nil {
+		return nil, err
+	}
+	head := b.Ledger.Head().Height
+	var out []rpc.SetChangeStep
+	for _, e := range hist {
+		if e > head {
+			break
+		}
+		nodes, ok, err := b.Ledger.DB().SetChangeProof(e)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		prev, err := b.Ledger.DB().BlockByHeight(e - 1)
+		if err != nil {
+			return nil, err
+		}
+		cert, err := b.Ledger.DB().Certificate(e - 1)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rpc.SetChangeStep{Height: e, Prev: prev.Header, Cert: cert, Nodes: nodes})
+	}
+	return out, nil
 }

@@ -83,6 +83,7 @@ var roleRows = []roleRow{
 	{"sov_getValidators", func(fixture) []any { return []any{nil} }, everyone},
 	{"sov_listProposals", func(fixture) []any { return []any{map[string]any{}} }, everyone},
 	{"sov_getProposal", func(fixture) []any { return []any{common.Hash{9}} }, everyone},
+	{"sov_getSetChanges", func(fixture) []any { return []any{} }, everyone},
 	{"sov_accountHistory", func(f fixture) []any { return []any{map[string]any{"account": f.Alice}} }, alicesOwn},
 	{"sov_subscribe:newFinalBlocks", nil, everyone},
 	{"sov_subscribe:accountEvents", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},

@@ -18,6 +18,19 @@ type GovernanceReader interface {
 	Proposals(limit int) ([]chain.Proposal, error)
 	// Proposal reads one proposal by id.
 	Proposal(id common.Hash) (*chain.Proposal, bool, error)
+	// SetChanges lists, for every change of the validator set up to the
+	// final height, the block before it, that block's certificate and the
+	// proof of the new set against its state root (ledger.VerifySetChange).
+	SetChanges() ([]SetChangeStep, error)
+}
+
+// SetChangeStep is one change of the validator set, as a verifier without
+// state follows it.
+type SetChangeStep struct {
+	Height uint64             // the first height of the new set
+	Prev   *chain.Header      // the block before it
+	Cert   *chain.Certificate // Prev's certificate, by the set before
+	Nodes  [][]byte           // proof of chain.ValidatorSetKey(Height) against Prev's state root
 }
 
 // Bounds of sov_listProposals.
@@ -189,4 +202,46 @@ func (g *guardedAPI) GetProposal(ctx context.Context, id common.Hash) (*Proposal
 		return nil, err
 	}
 	return g.api.GetProposal(id)
+}
+
+// SetChange is one change of the validator set with what proves it to a
+// verifier that trusts only the genesis: the header of the block before
+// the change (its canonical encoding in header.rlp), that block's
+// certificate by the set before, and the Merkle proof of the new set
+// (state key chain.ValidatorSetKey(height)) against its state root.
+type SetChange struct {
+	Height      uint64          `json:"height"`
+	Header      Header          `json:"header"`
+	Certificate *Certificate    `json:"certificate"`
+	Proof       []hexutil.Bytes `json:"proof"`
+}
+
+// GetSetChanges is sov_getSetChanges: every change of the validator set
+// up to the final height, in order, each with its proof (public: what a
+// wallet or a snapshot node needs to follow the set from genesis).
+func (api *API) GetSetChanges() ([]SetChange, error) {
+	steps, err := api.b.SetChanges()
+	if err != nil {
+		return nil, internalError("read set changes", err)
+	}
+	out := make([]SetChange, 0, len(steps))
+	for _, s := range steps {
+		h, err := header(s.Prev)
+		if err != nil {
+			return nil, internalError("encode header", err)
+		}
+		sc := SetChange{Height: s.Height, Header: h, Certificate: certificate(s.Cert), Proof: make([]hexutil.Bytes, len(s.Nodes))}
+		for i, n := range s.Nodes {
+			sc.Proof[i] = n
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+func (g *guardedAPI) GetSetChanges(ctx context.Context) ([]SetChange, error) {
+	if _, err := g.check(ctx, "sov_getSetChanges"); err != nil {
+		return nil, err
+	}
+	return g.api.GetSetChanges()
 }

@@ -69,3 +69,10 @@ func (c *Client) Proposal(ctx context.Context, id common.Hash) (*rpc.Proposal, e
 	}
 	return &out, nil
 }
+
+// SetChanges is sov_getSetChanges: every change of the validator set up
+// to the final height with its proof (wallet/proof.FollowSet checks them).
+func (c *Client) SetChanges(ctx context.Context) ([]rpc.SetChange, error) {
+	var out []rpc.SetChange
+	return out, c.call(ctx, &out, "sov_getSetChanges")
+}
