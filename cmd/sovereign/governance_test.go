@@ -186,7 +186,6 @@ func TestGovernanceCluster(t *testing.T) {
 	t.Logf("grew at %d, rotated at %d, shrank at %d; %d transfers final; head %d", added.EffectiveAt, rotated.EffectiveAt, removal.EffectiveAt, transfers.count, head.FinalHeight)
 }
 
-
 func assertSetSize(t *testing.T, url string, height uint64, want int) {
 	t.Helper()
 	var vs govSet
