@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -25,12 +26,15 @@ import (
 
 // Config says what load to generate.
 type Config struct {
-	RPC      []string // node RPC URLs (http://); load is spread across them
-	Accounts int      // distinct senders
-	Txs      int      // transfers to submit
-	Rate     int      // transfers per second; 0 = as fast as the nodes take them
-	Batch    int      // transactions per JSON-RPC batch request
-	Workers  int      // concurrent submitters
+	RPC []string // node RPC URLs (http://); load is spread across them
+	// Metrics are the nodes' Prometheus URLs, read for their CPU time; by
+	// default RPC/metrics, where a Sovereign node serves them.
+	Metrics  []string
+	Accounts int // distinct senders
+	Txs      int // transfers to submit
+	Rate     int // transfers per second; 0 = as fast as the nodes take them
+	Batch    int // transactions per JSON-RPC batch request
+	Workers  int // concurrent submitters
 	Asset    string
 	Timeout  time.Duration // how long to wait for the last transfer to be final
 	Log      func(format string, args ...any)
@@ -58,8 +62,9 @@ func (r Report) String() string {
 	s := fmt.Sprintf("submitted %d, final %d, rejected %d in %s: %.0f final tx/s; submit→final p50 %s p99 %s max %s; %d blocks, %.0f tx/block",
 		r.Submitted, r.Final, r.Rejected, r.Duration.Round(time.Millisecond), r.TPS,
 		r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.Max.Round(time.Millisecond), r.Blocks, r.MeanPerBlok)
-	if r.NodeCPU > 0 {
-		s += fmt.Sprintf("; node CPU %s, %s per final tx", r.NodeCPU.Round(time.Millisecond), r.CPUPerTx.Round(time.Microsecond))
+	if r.NodeCPU > 0 && r.Duration > 0 {
+		s += fmt.Sprintf("; node CPU %s, %s per final tx, %.0f%% of %d cores", r.NodeCPU.Round(time.Millisecond), r.CPUPerTx.Round(time.Microsecond),
+			100*r.NodeCPU.Seconds()/r.Duration.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
 	}
 	return s
 }
@@ -85,6 +90,11 @@ func (c *Config) fill() {
 	}
 	if c.Log == nil {
 		c.Log = func(string, ...any) {}
+	}
+	if len(c.Metrics) == 0 {
+		for _, u := range c.RPC {
+			c.Metrics = append(c.Metrics, strings.TrimSuffix(u, "/")+"/metrics")
+		}
 	}
 }
 
@@ -117,9 +127,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	before, cpuOK := nodesCPU(ctx, cfg.RPC)
+	before, cpuOK := nodesCPU(ctx, cfg.Metrics)
 	r, err := load(ctx, cfg, txs)
-	if after, ok := nodesCPU(ctx, cfg.RPC); err == nil && cpuOK && ok && r.Final > 0 {
+	if after, ok := nodesCPU(ctx, cfg.Metrics); err == nil && cpuOK && ok && r.Final > 0 {
 		r.NodeCPU = time.Duration((after - before) * float64(time.Second))
 		r.CPUPerTx = r.NodeCPU / time.Duration(r.Final)
 	}
@@ -242,20 +252,17 @@ func sendBatch(ctx context.Context, c *gethrpc.Client, txs []*chain.Tx) error {
 	return nil
 }
 
-// load submits txs and follows final blocks until all are final.
+// load submits txs to a Sovereign chain and follows its final blocks
+// until all are final.
 func load(ctx context.Context, cfg Config, txs []*chain.Tx) (Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	submitted := make(map[common.Hash]time.Time, len(txs))
-	var mu sync.Mutex
 	final := newFinalTracker(len(txs))
-
 	stop, err := follow(ctx, cfg.RPC[0], final)
 	if err != nil {
 		return Report{}, err
 	}
 	defer stop()
-
 	clients := make([]*gethrpc.Client, len(cfg.RPC))
 	for i, u := range cfg.RPC {
 		if clients[i], err = gethrpc.DialContext(ctx, u); err != nil {
@@ -263,22 +270,39 @@ func load(ctx context.Context, cfg Config, txs []*chain.Tx) (Report, error) {
 		}
 		defer clients[i].Close()
 	}
-	batches := make(chan []*chain.Tx)
+	hashes := make([]common.Hash, len(txs))
+	for i, tx := range txs {
+		hashes[i] = tx.Hash()
+	}
+	send := func(ctx context.Context, worker, from, to int) error {
+		return sendBatch(ctx, clients[worker%len(clients)], txs[from:to])
+	}
+	return drive(ctx, cfg, hashes, send, final)
+}
+
+// drive submits items 0..len(hashes)-1 in batches at cfg.Rate through
+// cfg.Workers concurrent calls of send, waits until final has seen every
+// hash, and reports. It is the load shape every target shares (Sovereign,
+// and CometBFT in comparisons).
+func drive(ctx context.Context, cfg Config, hashes []common.Hash, send func(ctx context.Context, worker, from, to int) error, final *finalTracker) (Report, error) {
+	submitted := make(map[common.Hash]time.Time, len(hashes))
+	var mu sync.Mutex
+	type batch struct{ from, to int }
+	batches := make(chan batch)
 	errc := make(chan error, cfg.Workers)
 	var wg sync.WaitGroup
 	for w := 0; w < cfg.Workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			c := clients[w%len(clients)]
 			for b := range batches {
 				now := time.Now()
 				mu.Lock()
-				for _, tx := range b {
-					submitted[tx.Hash()] = now
+				for _, h := range hashes[b.from:b.to] {
+					submitted[h] = now
 				}
 				mu.Unlock()
-				if err := sendBatch(ctx, c, b); err != nil {
+				if err := send(ctx, w, b.from, b.to); err != nil {
 					errc <- err
 					return
 				}
@@ -290,16 +314,16 @@ func load(ctx context.Context, cfg Config, txs []*chain.Tx) (Report, error) {
 	if cfg.Rate > 0 {
 		interval = time.Duration(float64(time.Second) * float64(cfg.Batch) / float64(cfg.Rate))
 	}
-	// Each sender's transactions go in nonce order: batch i holds the i-th
-	// slice, and senders repeat only every Accounts transactions.
-	for i := 0; i < len(txs); i += cfg.Batch {
+	// Batch i holds the i-th slice, so for Sovereign each sender's transfers
+	// go in nonce order (senders repeat only every Accounts transfers).
+	for i := 0; i < len(hashes); i += cfg.Batch {
 		if interval > 0 {
 			if d := time.Until(start.Add(time.Duration(i/cfg.Batch) * interval)); d > 0 {
 				time.Sleep(d)
 			}
 		}
 		select {
-		case batches <- txs[i:min(i+cfg.Batch, len(txs))]:
+		case batches <- batch{i, min(i+cfg.Batch, len(hashes))}:
 		case err := <-errc:
 			close(batches)
 			return Report{}, err
@@ -315,11 +339,11 @@ func load(ctx context.Context, cfg Config, txs []*chain.Tx) (Report, error) {
 		return Report{}, err
 	default:
 	}
-	cfg.Log("submitted %d transfers in %s; waiting for finality", len(txs), time.Since(start).Round(time.Millisecond))
-	if err := final.wait(ctx, txs); err != nil {
-		return Report{}, fmt.Errorf("%w (%d of %d final)", err, final.count(txs), len(txs))
+	cfg.Log("submitted %d transactions in %s; waiting for finality", len(hashes), time.Since(start).Round(time.Millisecond))
+	if err := final.wait(ctx, hashes); err != nil {
+		return Report{}, fmt.Errorf("%w (%d of %d final)", err, final.count(hashes), len(hashes))
 	}
-	return final.report(start, txs, submitted), nil
+	return final.report(start, hashes, submitted), nil
 }
 
 // finalTracker records when each transaction was seen in a final block.
@@ -337,14 +361,26 @@ func newFinalTracker(n int) *finalTracker {
 }
 
 func (f *finalTracker) add(b *rpc.Block, seen time.Time) {
+	codes := make([]string, len(b.Transactions))
+	for i := range codes {
+		if i < len(b.Receipts) {
+			codes[i] = b.Receipts[i].Code
+		}
+	}
+	f.addBlock(b.Transactions, codes, seen)
+}
+
+// addBlock records one final block's transactions (codes[i] non-empty: a
+// rejection) as seen final at seen.
+func (f *finalTracker) addBlock(txs []common.Hash, codes []string, seen time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.blocks++
-	for i, h := range b.Transactions {
+	for i, h := range txs {
 		f.at[h] = seen
 		f.txsIn++
-		if i < len(b.Receipts) && b.Receipts[i].Code != "" {
-			f.codes[h] = b.Receipts[i].Code
+		if codes[i] != "" {
+			f.codes[h] = codes[i]
 		}
 	}
 	select {
@@ -353,20 +389,20 @@ func (f *finalTracker) add(b *rpc.Block, seen time.Time) {
 	}
 }
 
-func (f *finalTracker) count(txs []*chain.Tx) int {
+func (f *finalTracker) count(hashes []common.Hash) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
-	for _, tx := range txs {
-		if _, ok := f.at[tx.Hash()]; ok {
+	for _, h := range hashes {
+		if _, ok := f.at[h]; ok {
 			n++
 		}
 	}
 	return n
 }
 
-func (f *finalTracker) wait(ctx context.Context, txs []*chain.Tx) error {
-	for f.count(txs) < len(txs) {
+func (f *finalTracker) wait(ctx context.Context, hashes []common.Hash) error {
+	for f.count(hashes) < len(hashes) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -377,14 +413,13 @@ func (f *finalTracker) wait(ctx context.Context, txs []*chain.Tx) error {
 	return nil
 }
 
-func (f *finalTracker) report(start time.Time, txs []*chain.Tx, submitted map[common.Hash]time.Time) Report {
+func (f *finalTracker) report(start time.Time, hashes []common.Hash, submitted map[common.Hash]time.Time) Report {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r := Report{Submitted: len(txs), Blocks: f.blocks}
-	lat := make([]time.Duration, 0, len(txs))
+	r := Report{Submitted: len(hashes), Blocks: f.blocks}
+	lat := make([]time.Duration, 0, len(hashes))
 	var last time.Time
-	for _, tx := range txs {
-		h := tx.Hash()
+	for _, h := range hashes {
 		at, ok := f.at[h]
 		if !ok {
 			continue

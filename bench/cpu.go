@@ -4,20 +4,22 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
-// nodesCPU sums the CPU seconds the nodes behind urls have used, read from
-// each node's own /metrics (process_cpu_seconds_total, beside RPC by
-// default). ok is false when any node does not serve it (metrics on their
-// own address, or access control in front of them): the report then has no
-// CPU figure rather than a partial one.
+// nodesCPU sums the CPU seconds the nodes have used, read from each node's
+// own Prometheus metrics at urls (process_cpu_seconds_total). ok is false
+// when there are none or any node does not serve it (metrics elsewhere, or
+// access control in front of them): the report then has no CPU figure
+// rather than a partial one.
 func nodesCPU(ctx context.Context, urls []string) (seconds float64, ok bool) {
+	if len(urls) == 0 {
+		return 0, false
+	}
 	for _, u := range urls {
-		s, err := nodeCPU(ctx, strings.TrimSuffix(u, "/")+"/metrics")
+		s, err := nodeCPU(ctx, u)
 		if err != nil {
 			return 0, false
 		}

@@ -27,14 +27,16 @@ func TestNodesCPU(t *testing.T) {
 		return fmt.Sprintf("# HELP process_cpu_seconds_total CPU.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", v)
 	}
 	a, b := serve(metric(1.5), 200), serve(metric(2.25), 200)
-	if got, ok := nodesCPU(context.Background(), []string{a, b + "/"}); !ok || got != 3.75 {
+	cfg := Config{RPC: []string{a, b + "/"}} // a node's metrics are beside its RPC by default
+	cfg.fill()
+	if got, ok := nodesCPU(context.Background(), cfg.Metrics); !ok || got != 3.75 {
 		t.Fatalf("two nodes: %v %v, want 3.75", got, ok)
 	}
 	for name, url := range map[string]string{
 		"no such series": serve("go_goroutines 3\n", 200),
 		"refused":        serve("forbidden", 403),
 	} {
-		if _, ok := nodesCPU(context.Background(), []string{a, url}); ok {
+		if _, ok := nodesCPU(context.Background(), []string{a + "/metrics", url + "/metrics"}); ok {
 			t.Fatalf("%s: a CPU figure from a partial set of nodes", name)
 		}
 	}

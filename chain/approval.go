@@ -100,6 +100,26 @@ func (a *Approval) StatusAt(now uint64) ApprovalStatus {
 	return a.Status
 }
 
+// ApprovalQuery selects waiting (or decided) payments: those of Payer, or
+// awaiting Supervisor (exactly one is set), newest first, optionally with
+// one status as of the head block's time (lapsed included).
+type ApprovalQuery struct {
+	Payer      *common.Address
+	Supervisor *common.Address
+	Status     ApprovalStatus // 0: any
+	Limit      int            // 0: 100
+}
+
+// ParseApprovalStatus reads a status name (String's).
+func ParseApprovalStatus(s string) (ApprovalStatus, bool) {
+	for st, n := range approvalStatusNames {
+		if n == s {
+			return st, true
+		}
+	}
+	return 0, false
+}
+
 // PrefixApproval is the state key prefix of waiting payments.
 const PrefixApproval = 'q'
 

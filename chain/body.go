@@ -153,6 +153,8 @@ func MaxSigs(t TxType) int {
 	switch t {
 	case TxTransfer, TxBurn, TxHold, TxWithdraw, TxAccept:
 		return MaxTxSigs
+	case TxCreateSubAccount, TxSetSubAccount: // a draw authorization carries the main account's policy co-signers
+		return MaxTxSigs
 	case TxSetWithdrawKey:
 		return 2
 	}

@@ -74,6 +74,7 @@ func (c *Certificate) VerifyWith(chainID string, vs *ValidatorSet, recover Recov
 
 // RecoverSigner returns the address that signed hash.
 func RecoverSigner(hash common.Hash, sig []byte) (common.Address, error) {
+	Recoveries.Consensus.Add(1)
 	return recoverSigner(hash, sig)
 }
 

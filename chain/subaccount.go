@@ -42,6 +42,11 @@ type SubLimit struct {
 type SubTerms struct {
 	Limits    []SubLimit       // sorted by asset, one per asset
 	Merchants []common.Address // sorted, distinct; empty: any
+	// Draw is the funding rule: false, the main account tops the
+	// sub-account up by transfer; true, a purchase the sub-account's own
+	// balance does not cover draws the rest from the main account, within
+	// the limit (docs/adr/0053-sub-account-draw.md).
+	Draw bool `rlp:"optional"`
 }
 
 // CreateSubAccount creates Sub, a new account serviced by Main's bank, as

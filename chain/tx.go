@@ -40,6 +40,10 @@ type Tx struct {
 	hash    atomic.Pointer[common.Hash]
 	signers atomic.Pointer[[]common.Address]
 	raw     atomic.Pointer[[]byte] // canonical encoding, once computed
+	// recovering is held while the signers are recovered, so goroutines
+	// meeting the same *Tx at once (gossip validation, block execution)
+	// recover it once between them, not once each.
+	recovering sync.Mutex
 }
 
 // NewTx builds an unsigned transaction carrying body.
@@ -107,6 +111,11 @@ func (tx *Tx) Signers() ([]common.Address, error) {
 	if s := tx.signers.Load(); s != nil {
 		return *s, nil
 	}
+	tx.recovering.Lock()
+	defer tx.recovering.Unlock()
+	if s := tx.signers.Load(); s != nil {
+		return *s, nil
+	}
 	if len(tx.env.Sigs) == 0 {
 		return nil, Reject(ErrBadSignature, "transaction is not signed")
 	}
@@ -120,10 +129,10 @@ func (tx *Tx) Signers() ([]common.Address, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = recoverSigner(hash, tx.env.Sigs[i])
+			out[i], errs[i] = recoverTxSigner(hash, tx.env.Sigs[i])
 		}()
 	}
-	out[0], errs[0] = recoverSigner(hash, tx.env.Sigs[0])
+	out[0], errs[0] = recoverTxSigner(hash, tx.env.Sigs[0])
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
@@ -141,6 +150,20 @@ func (tx *Tx) Sender() (common.Address, error) {
 		return common.Address{}, err
 	}
 	return s[0], nil
+}
+
+// Recoveries counts the secp256k1 recoveries this process has done, by
+// what was signed. A node recovers each signature once (ADR 0053), and the
+// metric sovereign_signature_recoveries_total reads these counters to show
+// it; they are process-wide because recovery happens where no node is known.
+var Recoveries struct {
+	Tx        atomic.Uint64 // transaction signatures and co-signatures
+	Consensus atomic.Uint64 // proposals, votes and certificates
+}
+
+func recoverTxSigner(hash common.Hash, sig []byte) (common.Address, error) {
+	Recoveries.Tx.Add(1)
+	return recoverSigner(hash, sig)
 }
 
 // recoverSigner returns the address that produced sig over hash.

@@ -156,15 +156,8 @@ func indexApprovals(b *chain.Block, receipts []*chain.Receipt) []Change {
 	return indexParties(b, receipts, chain.EventApprovalRequested, kApprovalByAccount, rolePayer, roleSupervisor)
 }
 
-// ApprovalQuery selects waiting (or decided) payments: those of Payer, or
-// awaiting Supervisor (exactly one is set), newest first, optionally with
-// one status as of the head block's time (lapsed included).
-type ApprovalQuery struct {
-	Payer      *common.Address
-	Supervisor *common.Address
-	Status     chain.ApprovalStatus // 0: any
-	Limit      int                  // 0: 100
-}
+// ApprovalQuery selects waiting (or decided) payments (chain.ApprovalQuery).
+type ApprovalQuery = chain.ApprovalQuery
 
 // Approval reads a committed waiting payment.
 func (l *Ledger) Approval(id common.Hash) (*chain.Approval, bool, error) {

@@ -39,6 +39,10 @@ type Option func(*Ledger)
 // the same certificate, so its signatures are recovered once per node.
 func WithRecoverer(r chain.Recoverer) Option { return func(l *Ledger) { l.recover = r } }
 
+// WithoutStateCache sends every state read to the store: for tests that
+// inject storage failures (MemStore.Fail) and must see them on every read.
+func WithoutStateCache() Option { return func(l *Ledger) { l.store.cache = nil } }
+
 // Execution is the outcome of running a block on the head state.
 type Execution struct {
 	Block    *chain.Block
@@ -56,7 +60,7 @@ var ErrGenesisMismatch = errors.New("stored chain has a different genesis")
 // OpenLedger opens the chain in store, committing genesis into an empty store
 // and refusing a store whose genesis differs.
 func OpenLedger(kv Store, g *chain.Genesis, opts ...Option) (*Ledger, error) {
-	store := &DB{kv: kv}
+	store := &DB{kv: kv, cache: newStateCache()}
 	l := &Ledger{store: store, genesis: g, validators: g.ValidatorSet(), results: make(map[common.Hash]*Execution), recover: chain.RecoverSigner}
 	for _, o := range opts {
 		o(l)

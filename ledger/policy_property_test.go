@@ -23,6 +23,13 @@ import (
 //   - no account's available balance falls but by its own accepted
 //     debit, and no other account's funds fall at all;
 //   - money is conserved: per asset, balances sum to minted − burned.
+//
+// Each policy-bound account also has a purchase sub-account whose terms it
+// (with random co-signers) or its bank sets at random, top-up or draw: an
+// accepted draw authorization by the account carried the co-signatures its
+// policy required for a debit of the limit to the sub-account, and a
+// purchase from the sub-account takes from the main account no more than
+// the limit of draw terms so authorized.
 func TestPolicyProperty(t *testing.T) {
 	f := newMemFixture(t, 7)
 	c := f.customers
@@ -33,6 +40,7 @@ func TestPolicyProperty(t *testing.T) {
 	wk := map[common.Address]*ecdsa.PrivateKey{addr(c[0]): devnet.Key(testSeed, "wk", 0), addr(c[1]): devnet.Key(testSeed, "wk", 1)}
 	bankOf := map[common.Address]*ecdsa.PrivateKey{addr(c[0]): f.banks[0], addr(c[1]): f.banks[1]}
 	payees := []*ecdsa.PrivateKey{c[0], c[1], c[2], merchant}
+	cardOf := map[common.Address]*ecdsa.PrivateKey{addr(c[0]): devnet.Key(testSeed, "card", 0), addr(c[1]): devnet.Key(testSeed, "card", 1)}
 	genesis := f.genesisKV()
 
 	stats := map[string]int{}
@@ -50,6 +58,7 @@ func TestPolicyProperty(t *testing.T) {
 		}
 		waiting := map[common.Hash]*waitingPayment{}
 		var waitingIDs []common.Hash
+		drawAuthorized := map[common.Address]uint64{} // a sub-account: the limit its main account (or bank) authorized it to draw; absent: none
 		apply := func(from *ecdsa.PrivateKey, body chain.Body, cos ...*ecdsa.PrivateKey) (*chain.Receipt, common.Hash) {
 			st := NewState(kv)
 			st.SetBlock(BlockContext{Height: height, Time: now, Params: f.g.Params})
@@ -97,7 +106,9 @@ func TestPolicyProperty(t *testing.T) {
 			var body chain.Body
 			var signer = from
 			var decided *waitingPayment // the waiting payment an approve, reject or recall answers
-			kind := rapid.IntRange(0, 11).Draw(rt, "kind")
+			kind := rapid.IntRange(0, 13).Draw(rt, "kind")
+			card := cardOf[sender]
+			var drawTerms *chain.SubTerms
 			switch kind {
 			case 0, 1:
 				body = chain.Transfer{To: addr(payee), Asset: "CNY", Amount: amount}
@@ -145,6 +156,23 @@ func TestPolicyProperty(t *testing.T) {
 			case 11:
 				now += uint64(chain.ApprovalWindow.Milliseconds()) // time passes: waiting payments lapse
 				continue
+			case 12: // the account (or its bank) sets its sub-account's terms
+				t := chain.SubTerms{Limits: []chain.SubLimit{{Asset: "CNY", Amount: rapid.Uint64Range(0, 6000).Draw(rt, "limit"), Period: day}},
+					Draw: rapid.IntRange(0, 3).Draw(rt, "draw") > 0}
+				drawTerms = &t
+				if rapid.Bool().Draw(rt, "terms by the bank") {
+					signer = bankOf[sender]
+				}
+				if _, exists := NewState(kv).SubAccount(addr(card)); exists {
+					body = chain.SetSubAccount{Sub: addr(card), Terms: t}
+				} else {
+					body = chain.CreateSubAccount{Main: sender, Sub: addr(card), Terms: t}
+				}
+			case 13: // a purchase from the sub-account
+				if _, exists := NewState(kv).SubAccount(addr(card)); !exists {
+					continue
+				}
+				signer, body = card, chain.Transfer{To: addr(merchant), Asset: "CNY", Amount: amount}
 			default:
 				p := drawPolicy(rt, guardians, super)
 				signer = bankOf[sender]
@@ -189,7 +217,7 @@ func TestPolicyProperty(t *testing.T) {
 			if isDebit && signer == from {
 				stats["debit "+rec.Code]++
 			}
-			if decided != nil {
+			if decided != nil || drawTerms != nil && signer == from {
 				stats[body.TxType().String()+" "+rec.Code]++
 			}
 			debitor := common.Address{} // the account whose available may fall
@@ -208,6 +236,14 @@ func TestPolicyProperty(t *testing.T) {
 			case rec.OK() && isDebit && signer == from:
 				judge(d, cos)
 				debitor = sender
+			case rec.OK() && drawTerms != nil:
+				delete(drawAuthorized, addr(card))
+				if drawTerms.Draw {
+					if signer == from {
+						judge(debit{asset: "CNY", amount: drawTerms.Limits[0].Amount, payee: addr(card)}, cos)
+					}
+					drawAuthorized[addr(card)] = drawTerms.Limits[0].Amount
+				}
 			case rec.OK() && decided != nil:
 				if !decided.open || at > decided.deadline {
 					rt.Fatalf("a %s of a payment decided or lapsed before was accepted", body.TxType())
@@ -223,6 +259,14 @@ func TestPolicyProperty(t *testing.T) {
 				paid[[2]common.Address{sender, d.payee}] = true
 			}
 			after := availableAndTotal(kv)
+			if signer == card && after[sender][0] < balances[sender][0] { // a purchase drew from the main account
+				limit, ok := drawAuthorized[addr(card)]
+				if drawn := balances[sender][0] - after[sender][0]; !ok || drawn > limit {
+					rt.Fatalf("a purchase from %s's sub-account drew %d from it, authorized %d (%v)", sender, drawn, limit, ok)
+				}
+				debitor = sender
+				stats["purchase drew"]++
+			}
 			for a, b := range balances {
 				debited := a == debitor
 				if after[a][0] < b[0] && !debited {

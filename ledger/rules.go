@@ -20,6 +20,7 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 		return err
 	}
 	d, isDebit := debitOf(st, body)
+	undo := func() {}
 	if isDebit {
 		if err := checkPolicy(st, c, d); err != nil {
 			if c.tx != nil && errors.Is(err, chain.ErrSupervisorApprovalNeeded) {
@@ -27,8 +28,13 @@ func applyBody(st *State, c txContext, body chain.Body) error {
 			}
 			return err
 		}
+		var err error
+		if undo, err = drawFromMain(st, c, d); err != nil {
+			return err
+		}
 	}
 	if err := applyRule(st, c, body); err != nil {
+		undo() // a sub-account's draw stands only with the purchase it paid
 		return err
 	}
 	if isDebit {

@@ -36,7 +36,8 @@ var (
 // transaction index, the flat state, the trie nodes and metadata, each under
 // its own key prefix.
 type DB struct {
-	kv Store
+	kv    Store
+	cache *stateCache // flat-state values; nil reads the store every time
 }
 
 func heightKey(prefix byte, h uint64) []byte {
@@ -55,7 +56,14 @@ func (s *DB) get(key []byte) ([]byte, error) { return s.kv.Get(key) }
 // stateKV reads the committed flat state.
 type stateKV struct{ s *DB }
 
-func (k stateKV) Get(key []byte) ([]byte, error) { return k.s.get(prefixed(kState, key)) }
+func (k stateKV) Get(key []byte) ([]byte, error) {
+	if k.s.cache == nil {
+		return k.s.getState(key)
+	}
+	return k.s.cache.get(key, k.s.getState)
+}
+
+func (s *DB) getState(key []byte) ([]byte, error) { return s.get(prefixed(kState, key)) }
 
 // StateKV returns the committed state as a KV.
 func (s *DB) StateKV() KV { return stateKV{s} }
@@ -240,6 +248,9 @@ func (s *DB) commit(w blockWrite) error {
 	b.Put(metaHead, heightKey(0, h)[1:])
 	if err := s.kv.Write(b); err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	if s.cache != nil {
+		s.cache.committed(w.changes)
 	}
 	return nil
 }

@@ -95,18 +95,7 @@ func TestSubAccountProperty(t *testing.T) {
 		kv := maps.Clone(genesis)
 		now := f.now + 1000
 		apply := func(from *ecdsa.PrivateKey, body chain.Body) *chain.Receipt {
-			st := NewState(kv)
-			st.SetBlock(BlockContext{Height: 1, Time: now, Params: f.g.Params})
-			acct, _ := st.Account(addr(from))
-			tx := chain.NewTx(f.g.ChainID, acct.Nonce, body)
-			_ = tx.Sign(from)
-			rec, err := ApplyTx(st, f.g.ChainID, tx)
-			if err != nil {
-				rt.Fatalf("%s: %v", tx.Type(), err)
-			}
-			cs, _ := st.Changes()
-			kv.Apply(cs)
-			return rec
+			return applySigned(rt, f, kv, now, from, body)
 		}
 		drawTerms := func() chain.SubTerms {
 			var t chain.SubTerms
@@ -177,4 +166,21 @@ func TestSubAccountProperty(t *testing.T) {
 		}
 		checkSupply(rt, kv)
 	})
+}
+
+// applySigned applies one transaction signed by from to kv at block time
+// now, as the property tests of sub-accounts do.
+func applySigned(rt *rapid.T, f *fixture, kv MemKV, now uint64, from *ecdsa.PrivateKey, body chain.Body) *chain.Receipt {
+	st := NewState(kv)
+	st.SetBlock(BlockContext{Height: 1, Time: now, Params: f.g.Params})
+	acct, _ := st.Account(addr(from))
+	tx := chain.NewTx(f.g.ChainID, acct.Nonce, body)
+	_ = tx.Sign(from)
+	rec, err := ApplyTx(st, f.g.ChainID, tx)
+	if err != nil {
+		rt.Fatalf("%s: %v", tx.Type(), err)
+	}
+	cs, _ := st.Changes()
+	kv.Apply(cs)
+	return rec
 }

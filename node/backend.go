@@ -30,6 +30,10 @@ type BackendParts struct {
 	Self   *common.Address // this node's validator address; nil for observers
 	// Gossip relays an admitted transaction; nil when the node runs alone.
 	Gossip func(*chain.Tx)
+	// Intern swaps submitted transactions for the node's copies (nil: no
+	// copies kept), so a submission the node met before is not recovered
+	// again.
+	Intern *txIntern
 	// Refused, if set, is told the answers to each SubmitTxs (the
 	// rejection metrics).
 	Refused func([]error)
@@ -42,7 +46,7 @@ var _ rpc.Backend = (*Backend)(nil)
 
 // SubmitTxs admits transactions and relays the admitted ones.
 func (b *Backend) SubmitTxs(txs []*chain.Tx) []error {
-	errs := admit(b.Ledger, b.Pool, b.Gossip, txs)
+	errs := admit(b.Ledger, b.Pool, b.Intern, b.Gossip, txs)
 	if b.Refused != nil {
 		b.Refused(errs)
 	}

@@ -59,8 +59,8 @@ func newDriver(n *Node) (*driver, error) {
 			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in the validator set", self)
 		}
 		own = &ownTxs{ledger: n.ledger, chainID: n.cfg.Genesis.ChainID, key: n.cfg.Key, self: self,
-			submit: func(tx *chain.Tx) error { return admit(n.ledger, n.pool, n.gossipTx, []*chain.Tx{tx})[0] }}
-		d.proposer = &proposer{ledger: n.ledger, pool: n.pool, chains: chains, self: self, params: n.cfg.Genesis.Params, log: n.log}
+			submit: func(tx *chain.Tx) error { return admit(n.ledger, n.pool, n.txs, n.gossipTx, []*chain.Tx{tx})[0] }}
+		d.proposer = &proposer{ledger: n.ledger, pool: n.pool, chains: chains, self: self, params: n.cfg.Genesis.Params, log: n.log, clock: n.cfg.Clock}
 		d.rotator = &rotator{ledger: n.ledger, pool: n.pool, chains: chains, own: own, self: self, length: n.cfg.HashChainLength,
 			revealsLeft: n.metrics.revealsLeft, log: n.log}
 	}
@@ -172,7 +172,11 @@ func (d *driver) idle() bool {
 func (d *driver) receive(in p2p.Inbound) {
 	switch v := in.Value.(type) {
 	case []*chain.Tx:
-		d.n.metrics.ops.poolRejections("gossip", d.n.pool.Add(v)) // rejections (already known, stale nonce) are routine here
+		select {
+		case d.n.gossiped <- v:
+		default: // admission is behind: admit here rather than drop the batch
+			d.n.admitGossiped(v)
+		}
 	case consensus.Message:
 		d.n.metrics.ops.sawHeight(v.Height())
 		err := d.m.Step(v)
@@ -195,6 +199,7 @@ func (d *driver) catchup(batch syncedBatch) error {
 		if sb.Block.Height() != d.n.ledger.Head().Height+1 {
 			continue
 		}
+		d.n.txs.all(sb.Block.Txs)
 		if err := d.m.Catchup(consensus.Commit{Block: sb.Block, Cert: sb.Cert}); err != nil {
 			d.n.log.Warn("synced block refused; asking other peers first", "peer", batch.from, "height", sb.Block.Height(), "err", err)
 			d.n.net.RefuseSynced(batch.from)

@@ -62,8 +62,13 @@ func finalBlock(l *ledger.Ledger, h uint64) (*chain.Block, *chain.Certificate, [
 // admit admits transactions to pool (signatures recovered in parallel),
 // refusing those already final in l, and relays the admitted ones through
 // gossip (nil: none). RPC submissions and the validator's own
-// transactions take this one path.
-func admit(l *ledger.Ledger, pool *txpool.Pool, gossip func(*chain.Tx), txs []*chain.Tx) []error {
+// transactions take this one path. With intern, each transaction is first
+// swapped for the node's copy, so one the node met before (in a proposal,
+// say) is not recovered again.
+func admit(l *ledger.Ledger, pool *txpool.Pool, intern *txIntern, gossip func(*chain.Tx), txs []*chain.Tx) []error {
+	if intern != nil {
+		intern.all(txs)
+	}
 	errs := make([]error, len(txs))
 	fresh := make([]*chain.Tx, 0, len(txs))
 	at := make([]int, 0, len(txs))

@@ -1,10 +1,12 @@
 package node
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/sovereign-ledger/sovereign/chain"
 )
 
 // metrics are the node's Prometheus series, served on /metrics beside RPC.
@@ -42,6 +44,11 @@ func newMetrics(n *Node) *metrics {
 	}
 	m.reg.MustRegister(m.finalHeight, m.finalTxs, m.rejectedTxs, m.commitSeconds, m.blockTxs, m.round, m.revealsLeft, m.poolTxs, m.peers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for kind, c := range map[string]*atomic.Uint64{"tx": &chain.Recoveries.Tx, "consensus": &chain.Recoveries.Consensus} {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sovereign_signature_recoveries_total",
+			Help:        "secp256k1 signer recoveries in this process, by what was signed: each signature is recovered once per node (ADR 0053).",
+			ConstLabels: prometheus.Labels{"kind": kind}}, func() float64 { return float64(c.Load()) }))
+	}
 	m.ops = newOpsMetrics(n, m.reg)
 	return m
 }

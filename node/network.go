@@ -121,6 +121,7 @@ func (n *Node) validateTxBatch(data []byte) (any, error) {
 		if err := chain.CheckEnvelope(tx, n.cfg.Genesis.ChainID); err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
+		tx = n.txs.one(tx) // met before: already recovered
 		if _, err := tx.Signers(); err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
@@ -145,7 +146,9 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 			if err == nil {
 				err = n.checkHolder(msg.Proposal, signer)
 			}
-			n.reusePooled(msg.Proposal.Block)
+			if err == nil {
+				n.txs.all(msg.Proposal.Block.Txs) // met in the pool or in gossip: already recovered
+			}
 		case !proposal && msg.Vote != nil:
 			signer, err = n.sigs.Recover(msg.Vote.SignHash(chainID), msg.Vote.Sig)
 			if err == nil && signer != msg.Vote.Validator {
@@ -197,15 +200,26 @@ func (n *Node) checkHolder(p *consensus.Proposal, signer common.Address) error {
 	return nil
 }
 
-// reusePooled swaps a proposed block's transactions for the pool's copies
-// of the same transactions, whose signers were recovered on admission: a
-// node recovers each signature once, not again when the block arrives.
-func (n *Node) reusePooled(b *chain.Block) {
-	for i, tx := range b.Txs {
-		if pooled := n.pool.Get(tx.Hash()); pooled != nil {
-			b.Txs[i] = pooled
+// admitGossipLoop admits peers' transaction batches to the pool off the
+// driver goroutine, so a burst of gossip does not hold up consensus: the
+// pool reads state for every transaction, which at thousands a second took
+// the driver tens of milliseconds a block.
+func (n *Node) admitGossipLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case txs := <-n.gossiped:
+			n.admitGossiped(txs)
 		}
 	}
+}
+
+// admitGossiped admits one batch; rejections (already known, a stale
+// nonce) are routine for gossip and only counted.
+func (n *Node) admitGossiped(txs []*chain.Tx) {
+	n.metrics.ops.poolRejections("gossip", n.pool.Add(txs))
 }
 
 // broadcastTxs gossips transactions admitted through this node's RPC, in

@@ -30,6 +30,7 @@ type Node struct {
 	store  *ledger.DB
 	ledger *ledger.Ledger
 	pool   *txpool.Pool
+	txs    *txIntern // one *chain.Tx per transaction, so each is recovered once
 	driver *driver
 	self   *common.Address
 
@@ -38,6 +39,7 @@ type Node struct {
 	sigs       *sigCache
 	next       atomic.Pointer[nextHeight] // the height being decided (network.go)
 	outTxs     chan *chain.Tx             // admitted through RPC, to gossip
+	gossiped   chan []*chain.Tx           // peers' transaction batches, to admit (admitGossipLoop)
 	syncWanted chan struct{}              // a hint that this node is behind
 	synced     chan syncedBatch           // fetched blocks for the driver
 
@@ -80,7 +82,7 @@ func New(cfg Config) (*Node, error) {
 	}
 
 	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
-		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
+		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), gossiped: make(chan []*chain.Tx, 64), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
 	if err := n.loadNodeKey(); err != nil {
 		kv.Close()
 		return nil, err
@@ -91,7 +93,8 @@ func New(cfg Config) (*Node, error) {
 		poolCfg.Log = n.log // refusals, as rate-limited summaries
 	}
 	n.pool = txpool.New(poolCfg, cfg.Genesis.ChainID, newLedgerView(ledger))
-	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx})
+	n.txs = newTxIntern(n.pool)
+	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx, Intern: n.txs})
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
@@ -122,9 +125,10 @@ func (n *Node) Start() error {
 		return err
 	}
 	if n.net != nil {
-		n.wg.Add(2)
+		n.wg.Add(3)
 		go n.broadcastTxs(ctx)
 		go n.syncLoop(ctx)
+		go n.admitGossipLoop(ctx)
 	}
 	if err := n.startRPC(ctx); err != nil {
 		cancel()
@@ -216,12 +220,10 @@ func (v ledgerView) Locked(a common.Address, asset string) uint64 {
 	return acct.Balance(asset).Locked
 }
 
+// Available is what a's debits may spend: for a purchase sub-account that
+// draws from its main account, that too (ledger.State.Spendable).
 func (v ledgerView) Available(a common.Address, asset string) uint64 {
-	acct, ok := v.st.Account(a)
-	if !ok {
-		return 0
-	}
-	return acct.Balance(asset).Available
+	return v.st.Spendable(a, asset)
 }
 
 // loadNodeKey settles the libp2p identity: the configured node key, the

@@ -3,15 +3,20 @@ package p2p
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -73,6 +78,10 @@ type Network struct {
 	rotation syncRotation // the order Sync asks peers in
 	wg       sync.WaitGroup
 	log      *slog.Logger
+	// published numbers this node's gossip publications (frame); it starts
+	// at random so a restarted node's re-sends are not taken for the
+	// messages of its previous run.
+	published atomic.Uint64
 }
 
 // maxGossipBytes bounds one gossip message (a proposal carries its block).
@@ -103,6 +112,7 @@ func New(cfg Config) (*Network, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Network{cfg: cfg, host: h, gater: g, topics: map[Topic]*pubsub.Topic{}, in: make(chan Inbound, 4096), cancel: cancel, log: cfg.Log}
+	n.published.Store(mrand.Uint64())
 	var topicNames []string
 	for t := range cfg.Topics {
 		topicNames = append(topicNames, n.topicName(t))
@@ -113,9 +123,10 @@ func New(cfg Config) (*Network, error) {
 		pubsub.WithMaxMessageSize(maxGossipBytes),
 		pubsub.WithPeerExchange(false),
 		pubsub.WithFloodPublish(true),
-		// Signed by the libp2p key: unsigned gossip was tried and reverted
-		// (docs/adr/0013-unsigned-gossip.md).
-		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
+		// Unsigned, authorless, identified by content (ADR 0013): every
+		// payload is signed by its author at the application layer.
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(contentID),
 		pubsub.WithPeerOutboundQueueSize(1024),
 		pubsub.WithValidateQueueSize(1024),
 	)
@@ -151,7 +162,11 @@ func (n *Network) join(ctx context.Context, t Topic, validate Validator) error {
 			// transactions, recover every signature a second time.
 			return pubsub.ValidationAccept
 		}
-		v, err := validate(msg.Data)
+		payload, err := unframe(msg.Data)
+		var v any
+		if err == nil {
+			v, err = validate(payload)
+		}
 		switch {
 		case errors.Is(err, ErrIgnore):
 			return pubsub.ValidationIgnore
@@ -204,7 +219,35 @@ func (n *Network) Publish(ctx context.Context, t Topic, data []byte) error {
 	if !ok {
 		return fmt.Errorf("topic %s not joined", t)
 	}
-	return topic.Publish(ctx, data)
+	return topic.Publish(ctx, n.frame(data))
+}
+
+// Gossip carries no author and no libp2p signature, so a message's id is
+// the hash of its bytes. The consensus core re-sends its messages unchanged
+// to recover from loss (ECDSA signatures here are deterministic), and the
+// seen-cache would swallow every re-send of a message whose first sending
+// reached nobody: clusters stalled at start that way (ADR 0013). So each
+// publication is framed with its own 8-byte number, making re-sends new
+// messages while relays of one publication keep its id.
+const frameLen = 8
+
+func contentID(m *pb.Message) string {
+	h := sha256.Sum256(m.Data)
+	return string(h[:])
+}
+
+func (n *Network) frame(data []byte) []byte {
+	out := make([]byte, frameLen+len(data))
+	binary.BigEndian.PutUint64(out, n.published.Add(1))
+	copy(out[frameLen:], data)
+	return out
+}
+
+func unframe(data []byte) ([]byte, error) {
+	if len(data) < frameLen {
+		return nil, fmt.Errorf("gossip message of %d bytes, shorter than its %d-byte frame", len(data), frameLen)
+	}
+	return data[frameLen:], nil
 }
 
 // ID is this node's peer id.

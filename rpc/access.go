@@ -71,13 +71,15 @@ var (
 type subjectKind uint8
 
 const (
-	subjectNone     subjectKind = iota // public data
-	subjectAccount                     // an account's state or events
-	subjectEscrow                      // an escrow: its parties' business
-	subjectPayout                      // a payout: its account's business
-	subjectBank                        // a bank's own records
-	subjectRequest                     // a payment request: its payer's and merchant's business
-	subjectAnything                    // may name anything: admin only
+	subjectNone       subjectKind = iota // public data
+	subjectAccount                       // an account's state or events
+	subjectEscrow                        // an escrow: its parties' business
+	subjectPayout                        // a payout: its account's business
+	subjectBank                          // a bank's own records
+	subjectRequest                       // a payment request: its payer's and merchant's business
+	subjectApproval                      // a waiting payment: its payer's, supervisor's and payee's business
+	subjectSubAccount                    // a sub-account: its own and its main account's business
+	subjectAnything                      // may name anything: admin only
 )
 
 // subject is the record a call reads.
@@ -124,6 +126,10 @@ var methodAccess = map[string]methodRule{
 	"sov_listRequests":        {roles: withToken, subject: func(a []any) subject { return requestListSubject(a[0].(RequestList)) }},
 	"sov_resolveAlias":        {roles: withToken}, // names one account for one alias; no listing, no reverse lookup
 	"sov_findBankRecords":     {roles: banksOnly, subject: func(a []any) subject { return subject{kind: subjectBank, addr: a[0].(EndToEndQuery).Bank} }},
+	"sov_getPolicy":           {roles: withToken, subject: func(a []any) subject { return accountSubject(a[0].(common.Address)) }},
+	"sov_pendingApprovals":    {roles: withToken, subject: func(a []any) subject { return approvalListSubject(a[0].(ApprovalList)) }},
+	"sov_getApproval":         {roles: withToken, subject: func(a []any) subject { return subject{kind: subjectApproval, id: a[0].(common.Hash)} }},
+	"sov_getSubAccount":       {roles: withToken, subject: func(a []any) subject { return subject{kind: subjectSubAccount, addr: a[0].(common.Address)} }},
 
 	"sov_subscribe:newFinalBlocks": {roles: anyRole},
 	"sov_subscribe:accountEvents":  {roles: withToken, subject: func(a []any) subject { return accountSubject(a[0].(common.Address)) }},
@@ -226,17 +232,13 @@ func (s *Server) maySee(c Claims, sub subject) (bool, error) {
 		if err != nil || !found {
 			return err == nil, err // an unknown id reveals nothing: the call answers not found
 		}
-		for _, party := range []common.Address{e.Payer, e.Payee, e.Arbiter} {
-			if party == (common.Address{}) {
-				continue
-			}
-			if ok, err := s.maySeeAccount(c, party); ok || err != nil {
-				return ok, err
-			}
-		}
-		return false, nil
+		return s.maySeeAnyOf(c, e.Payer, e.Payee, e.Arbiter)
 	case subjectRequest:
 		return s.maySeeRequest(c, sub.id)
+	case subjectApproval:
+		return s.maySeeApproval(c, sub.id)
+	case subjectSubAccount:
+		return s.maySeeSubAccount(c, sub.addr)
 	case subjectPayout:
 		p, found, err := s.api.b.Payout(sub.id)
 		if err != nil || !found {
@@ -289,6 +291,10 @@ func (s subject) String() string {
 		return "payout " + s.id.Hex()
 	case subjectRequest:
 		return "request " + s.id.Hex()
+	case subjectApproval:
+		return "waiting payment " + s.id.Hex()
+	case subjectSubAccount:
+		return "sub-account " + s.addr.Hex()
 	case subjectAnything:
 		return "every account's records"
 	}

@@ -37,12 +37,14 @@ func callerTokens(t *testing.T, fx fixture) [callers]string {
 // Who may make each call. Every classified method has at least one row
 // (TestRoleTableCoversEveryMethod); subscriptions are "sov_subscribe:NAME".
 var (
-	everyone     = [callers]bool{true, true, true, true, true, true}
-	signers      = [callers]bool{false, true, true, true, true, true}
-	alicesOwn    = [callers]bool{false, true, false, true, false, true} // alice, her bank, admin
-	bankOwn      = [callers]bool{false, false, false, true, false, true}
-	adminOnly    = [callers]bool{false, false, false, false, false, true}
-	publicRecord = everyone
+	everyone  = [callers]bool{true, true, true, true, true, true}
+	signers   = [callers]bool{false, true, true, true, true, true}
+	alicesOwn = [callers]bool{false, true, false, true, false, true} // alice, her bank, admin
+	bankOwn   = [callers]bool{false, false, false, true, false, true}
+	adminOnly = [callers]bool{false, false, false, false, false, true}
+	// alice's payment waiting for bob, her supervisor: both, their bank, admin
+	partiesOfApproval = [callers]bool{false, true, true, true, false, true}
+	publicRecord      = everyone
 )
 
 type roleRow struct {
@@ -85,6 +87,14 @@ var roleRows = []roleRow{
 	{"sov_getProposal", func(fixture) []any { return []any{common.Hash{9}} }, everyone},
 	{"sov_getSetChanges", func(fixture) []any { return []any{} }, everyone},
 	{"sov_accountHistory", func(f fixture) []any { return []any{map[string]any{"account": f.Alice}} }, alicesOwn},
+	{"sov_getPolicy", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},
+	{"sov_pendingApprovals", func(f fixture) []any { return []any{map[string]any{"payer": f.Alice}} }, alicesOwn},
+	{"sov_pendingApprovals", func(f fixture) []any { return []any{map[string]any{"supervisor": f.Alice}} }, alicesOwn},
+	{"sov_pendingApprovals", func(f fixture) []any { return []any{map[string]any{}} }, adminOnly},
+	{"sov_getApproval", func(fixture) []any { return []any{common.Hash{1}} }, signers}, // unknown: not found, which reveals nothing
+	{"sov_getSubAccount", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},  // no sub-account: judged as the account itself
+	{"sov_getSubAccount", func(f fixture) []any { return []any{f.Card} }, alicesOwn},   // alice's: hers as its main account, her bank's
+	{"sov_getApproval", func(f fixture) []any { return []any{f.Approval} }, partiesOfApproval},
 	{"sov_subscribe:newFinalBlocks", nil, everyone},
 	{"sov_subscribe:accountEvents", func(f fixture) []any { return []any{f.Alice} }, alicesOwn},
 }

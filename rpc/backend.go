@@ -17,6 +17,7 @@ type Backend interface {
 	EscrowReader
 	RequestReader
 	EvidenceReader
+	PolicyReader
 	GovernanceReader
 }
 

@@ -30,6 +30,8 @@ import (
 type fixture struct {
 	Alice, Bob, Bank, OtherBank common.Address
 	Escrow, Payout              common.Hash
+	Card                        common.Address // alice's purchase sub-account
+	Approval                    common.Hash    // alice's payment waiting for bob, her supervisor
 }
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef") // 32 bytes: insecure, tests only
@@ -54,6 +56,27 @@ type accessBackend struct {
 func (b accessBackend) Escrow(id common.Hash) (*chain.Escrow, bool, error) { return b.l.Escrow(id) }
 func (b accessBackend) Payout(id common.Hash) (*chain.Payout, bool, error) { return b.l.Payout(id) }
 
+// The fixture's sub-account and waiting payment, beside the chain's own.
+var (
+	fixtureCard     = common.HexToAddress("0x000000000000000000000000000000000000ca4d")
+	fixtureApproval = common.Hash{0xa9}
+)
+
+func (b accessBackend) SubAccount(a common.Address) (*chain.SubAccount, bool, error) {
+	if a == fixtureCard {
+		return &chain.SubAccount{Main: nodetest.Addr(nodetest.DevKey("alice"))}, true, nil
+	}
+	return b.Chain.SubAccount(a)
+}
+
+func (b accessBackend) Approval(id common.Hash) (*chain.Approval, bool, error) {
+	if id == fixtureApproval {
+		return &chain.Approval{ID: id, Payer: nodetest.Addr(nodetest.DevKey("alice")), Supervisor: nodetest.Addr(nodetest.DevKey("bob")),
+			Asset: "CNY", Amount: 1, Status: chain.ApprovalAwaiting}, true, nil
+	}
+	return b.Chain.Approval(id)
+}
+
 // edgeBackend builds the backend and fixture of the edge tests.
 func edgeBackend(t testing.TB) (rpc.Backend, fixture) {
 	t.Helper()
@@ -61,7 +84,10 @@ func edgeBackend(t testing.TB) (rpc.Backend, fixture) {
 	fx := fixture{
 		Alice: nodetest.Addr(keys.Alice), Bob: nodetest.Addr(keys.Bob), Bank: nodetest.Addr(keys.Bank),
 		OtherBank: common.HexToAddress("0x00000000000000000000000000000000000b0b0b"),
-		Escrow:    common.Hash{0xe5}, Payout: common.Hash{0x9a},
+		Escrow:    common.Hash{0xe5}, Payout: common.Hash{0x9a}, Card: fixtureCard, Approval: fixtureApproval,
+	}
+	if fx.Alice != nodetest.Addr(nodetest.DevKey("alice")) || fx.Bob != nodetest.Addr(nodetest.DevKey("bob")) {
+		t.Fatal("nodetest's alice and bob are no longer DevKey(\"alice\") and DevKey(\"bob\")")
 	}
 	e := &chain.Escrow{ID: fx.Escrow, Payer: fx.Alice, Payee: nodetest.Addr(keys.Carol), Asset: "CNY", Amount: 100,
 		Expiry: 90_000, Status: chain.EscrowOpen, Track: chain.BankTrack{Bank: fx.Bank}}

@@ -245,12 +245,7 @@ func (s *Server) maySeeRequest(c Claims, id common.Hash) (bool, error) {
 	if err != nil || !found {
 		return err == nil, err // an unknown id reveals nothing: the call answers not found
 	}
-	for _, party := range r.Parties() {
-		if ok, err := s.maySeeAccount(c, party); ok || err != nil {
-			return ok, err
-		}
-	}
-	return false, nil
+	return s.maySeeAnyOf(c, r.Parties()...)
 }
 
 // paymentBody renders the bodies of the request and alias transactions.

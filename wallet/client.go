@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,6 +56,11 @@ type Client struct {
 
 	mu   sync.Mutex
 	info *rpc.ChainInfo // static parts (chain id, assets) cached after the first call
+
+	// Set before the client is used (SetCosigners, SetSignOnly); read by
+	// Submit, the one place every transaction is signed.
+	cosigners []*ecdsa.PrivateKey
+	signOnly  bool
 }
 
 // Dial connects to url: http(s):// or ws(s)://. HTTP connects lazily, so an

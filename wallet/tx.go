@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -54,9 +55,11 @@ func BurnBody(asset, amount string, decimals uint8) (chain.Burn, error) {
 	return chain.Burn{Asset: asset, Amount: v}, err
 }
 
-// Submit signs body with key (and co-signers) at the sender's next nonce,
-// sends it and returns the signed transaction. A refusal is an *RPCError
-// whose Code is the rejection code.
+// Submit signs body with key (and co-signers, then the client's own
+// co-signers: SetCosigners) at the sender's next nonce, sends it and
+// returns the signed transaction. A refusal is an *RPCError whose Code is
+// the rejection code. With SetSignOnly it returns the signed transaction
+// without sending it.
 func (c *Client) Submit(ctx context.Context, body chain.Body, key *ecdsa.PrivateKey, cosigners ...*ecdsa.PrivateKey) (*chain.Tx, error) {
 	info, err := c.staticInfo(ctx)
 	if err != nil {
@@ -66,9 +69,12 @@ func (c *Client) Submit(ctx context.Context, body chain.Body, key *ecdsa.Private
 	if err != nil {
 		return nil, fmt.Errorf("sender nonce: %w", err)
 	}
-	tx, err := SignTx(info.ChainID, nonce, body, append([]*ecdsa.PrivateKey{key}, cosigners...)...)
+	tx, err := SignTx(info.ChainID, nonce, body, c.signingKeys(key, cosigners)...)
 	if err != nil {
 		return nil, err
+	}
+	if c.signOnly {
+		return tx, nil
 	}
 	if _, err := c.SendTx(ctx, tx); err != nil {
 		return tx, err
@@ -183,4 +189,40 @@ func rejection(tx *rpc.Transaction) *RPCError {
 		msg = fmt.Sprintf("transaction %s rejected in block %d: %s", h.Hex(), *tx.Height, tx.Code)
 	}
 	return &RPCError{Num: rpc.CodeRejected, Code: tx.Code, Message: msg, Hash: &h}
+}
+
+// SetCosigners makes every transaction this client submits carry these
+// keys' co-signatures after the sender's (and after any a method adds
+// itself, such as a withdrawal key): an account policy's verification
+// key, guardians or supervisor (docs/POLICIES.md). A key that signs
+// already is not added twice. Call it before the client is used.
+func (c *Client) SetCosigners(keys ...*ecdsa.PrivateKey) { c.cosigners = keys }
+
+// WithCosigners is a client on the same connection whose transactions
+// carry these co-signatures (SetCosigners) instead of c's. Closing either
+// closes the connection.
+func (c *Client) WithCosigners(keys ...*ecdsa.PrivateKey) *Client {
+	c.mu.Lock()
+	info := c.info
+	c.mu.Unlock()
+	return &Client{c: c.c, url: c.url, info: info, cosigners: keys, signOnly: c.signOnly}
+}
+
+// SetSignOnly makes Submit (and so every transaction method) return the
+// signed transaction without sending it: the first step of co-signing on
+// several machines (SignFile, docs/POLICIES.md). Call it before the
+// client is used.
+func (c *Client) SetSignOnly(on bool) { c.signOnly = on }
+
+// signingKeys is the sender's key, then every co-signer once.
+func (c *Client) signingKeys(key *ecdsa.PrivateKey, cosigners []*ecdsa.PrivateKey) []*ecdsa.PrivateKey {
+	keys := []*ecdsa.PrivateKey{key}
+	seen := map[common.Address]bool{cryptoAddress(key): true}
+	for _, k := range append(slices.Clone(cosigners), c.cosigners...) {
+		if a := cryptoAddress(k); !seen[a] {
+			seen[a] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

@@ -21,6 +21,8 @@ var benchCommand = &cli.Command{
 		&cli.IntFlag{Name: "batch", Value: 200, Usage: "transactions per sov_sendRawTransactions call"},
 		&cli.IntFlag{Name: "workers", Value: 4, Usage: "concurrent submitters"},
 		&cli.DurationFlag{Name: "timeout", Value: 0, Usage: "how long to wait for finality (default 2m)"},
+		&cli.StringFlag{Name: "metrics", Usage: "the nodes' Prometheus URLs, comma-separated, read for their CPU time (default: RPC URL + /metrics)"},
+		&cli.StringFlag{Name: "target", Value: "sovereign", Usage: "sovereign, or cometbft: the RPC URLs are a CometBFT kvstore testnet, loaded the same way for comparison (scripts/compare-cometbft.sh)"},
 	},
 	Action: func(c *cli.Context) error {
 		cfg := bench.Config{
@@ -33,7 +35,18 @@ var benchCommand = &cli.Command{
 			Timeout:  c.Duration("timeout"),
 			Log:      func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) },
 		}
-		r, err := bench.Run(context.Background(), cfg)
+		if m := c.String("metrics"); m != "" {
+			cfg.Metrics = strings.Split(m, ",")
+		}
+		run := bench.Run
+		switch t := c.String("target"); t {
+		case "sovereign":
+		case "cometbft":
+			run = bench.RunCometBFT
+		default:
+			return fmt.Errorf("--target %q: want sovereign or cometbft", t)
+		}
+		r, err := run(context.Background(), cfg)
 		if err != nil {
 			return err
 		}

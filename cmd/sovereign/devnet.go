@@ -28,6 +28,7 @@ Started again on the same DIR it resumes from disk.`,
 		&cli.StringFlag{Name: "dir", Usage: "devnet directory (default: a new temporary directory)", EnvVars: []string{"SOV_DEVNET_DIR"}},
 		rpcAddrFlag,
 		genesisFlag,
+		&cli.StringFlag{Name: "webhooks", Usage: "with --validators 1: JSON file listing webhooks [{\"url\", \"secret\", \"accounts\"}] notified of final events (as sovereign node --webhooks)", EnvVars: []string{"SOV_WEBHOOKS"}},
 	},
 	Action: runDevnet,
 }
@@ -53,6 +54,15 @@ func runDevnet(c *cli.Context) error {
 		return err
 	}
 	layout := devnet.Layout{Dir: dir}
+	var hooks []node.Webhook
+	if path := c.String("webhooks"); path != "" {
+		if n > 1 {
+			return fmt.Errorf("--webhooks needs --validators 1 (give each validator's `sovereign node` its own --webhooks)")
+		}
+		if hooks, err = node.LoadWebhooks(path); err != nil {
+			return err
+		}
+	}
 	if n > 1 {
 		return runDevnetProcesses(c, layout, n)
 	}
@@ -65,6 +75,7 @@ func runDevnet(c *cli.Context) error {
 		RPCAuth:         node.RPCAuthOff,                    // the devnet has no access control,
 		RPCLimits:       rpc.Config{RequestRate: -1},        // nor a rate limit: `sovereign bench` runs against it
 		Explorer:        node.ExplorerConfig{Enabled: true}, // as `sovereign node` (--explorer defaults to on)
+		Webhooks:        hooks,
 		Logger:          log,
 	})
 	if err != nil {

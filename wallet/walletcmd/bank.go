@@ -10,9 +10,7 @@ import (
 
 // NewBankCommand builds "sovereign bank": a member bank's own transactions.
 func NewBankCommand() *cli.Command {
-	signer := func(extra ...cli.Flag) []cli.Flag {
-		return append([]cli.Flag{rpcFlag(), rpcTokenFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
-	}
+	signer := signerFlags
 	cmd := &cli.Command{
 		Name:  "bank",
 		Usage: "member bank transactions: register accounts, mint and burn, report feedback, pay out, reconcile",
@@ -39,7 +37,7 @@ func NewBankCommand() *cli.Command {
 		},
 	}
 	cmd.Subcommands = append(cmd.Subcommands, bankEscrowCommands()...)
-	cmd.Subcommands = append(cmd.Subcommands, bankAliasCommand())
+	cmd.Subcommands = append(cmd.Subcommands, bankAliasCommand(), bankPolicyCommand())
 	return cmd
 }
 

@@ -14,7 +14,7 @@ func feedbackImportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "import",
 		Usage: "read a camt.054 (.001.02 or .001.08) --file and submit the feedback its entries report on the --from bank's escrows and payouts",
-		Flags: signerFlags(
+		Flags: baseSignerFlags(
 			&cli.StringFlag{Name: "file", Category: catTx, Usage: "the camt.054 notification (XML)"},
 			&cli.BoolFlag{Name: "dry-run", Category: catTx, Usage: "show what would be submitted; submit nothing"}),
 		Action: feedbackImport,

@@ -31,7 +31,15 @@ func withdrawalPasswordFlag() cli.Flag {
 		Usage: "password file of the withdrawal key (default: --password-file)"}
 }
 
+// signerFlags are the flags of every command that signs and submits one
+// transaction: the sender's, its co-signers' (cosignFlags) and the output.
 func signerFlags(extra ...cli.Flag) []cli.Flag {
+	return append(append(baseSignerFlags(), cosignFlags()...), extra...)
+}
+
+// baseSignerFlags are the sender's flags alone (commands that sign many
+// transactions of types no one co-signs: camt.054 import).
+func baseSignerFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{rpcFlag(), rpcTokenFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), waitFlag(), timeoutFlag(), jsonFlag()}, extra...)
 }
 
@@ -98,8 +106,15 @@ type sender struct {
 	client *wallet.Client
 }
 
+// newSender unlocks --from and every --cosign key, and dials --rpc with a
+// client that adds the co-signatures to whatever it submits, or with
+// --out only signs.
 func newSender(c *cli.Context) (*sender, error) {
 	_, key, err := unlock(c)
+	if err != nil {
+		return nil, err
+	}
+	cosigners, err := unlockCosigners(c)
 	if err != nil {
 		return nil, err
 	}
@@ -107,11 +122,15 @@ func newSender(c *cli.Context) (*sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	client.SetCosigners(cosigners...)
+	client.SetSignOnly(c.String("out") != "")
 	return &sender{key: key, client: client}, nil
 }
 
-// submit is the shared tail of every transaction command: unlock --from,
-// dial --rpc, build and send the transaction, report it (and --wait).
+// submit is the shared tail of every transaction command: unlock --from
+// and the --cosign keys, dial --rpc, build and sign the transaction, then
+// send it and report it (and --wait), or with --out write it to a file
+// for more co-signers (sovereign tx sign) and a later sovereign tx send.
 func submit(c *cli.Context, send func(ctx context.Context, s *sender) (*chain.Tx, error), extra ...func(*txResult)) error {
 	s, err := newSender(c)
 	if err != nil {
@@ -121,6 +140,9 @@ func submit(c *cli.Context, send func(ctx context.Context, s *sender) (*chain.Tx
 	ctx, cancel := withTimeout(c)
 	defer cancel()
 	tx, err := send(ctx, s)
+	if out := c.String("out"); out != "" && err == nil {
+		return writeTxFile(c, out, tx)
+	}
 	return reportSubmitted(c, s.client, tx, err, extra...)
 }
 
@@ -241,10 +263,18 @@ func walletEscrow(c *cli.Context) error {
 // showByID is the body of the commands that print one record named by an
 // ID argument: as JSON with --json, else with print.
 func showByID[T any](c *cli.Context, what string, get func(*wallet.Client, context.Context, common.Hash) (*T, error), print func(*cli.Context, *T)) error {
-	if c.NArg() != 1 {
-		return fmt.Errorf("want exactly one %s ID argument, got %d", what, c.NArg())
-	}
-	id, err := parseHash(what+" id", c.Args().First())
+	return showRecord(c, func(c *cli.Context) (common.Hash, error) {
+		if c.NArg() != 1 {
+			return common.Hash{}, fmt.Errorf("want exactly one %s ID argument, got %d", what, c.NArg())
+		}
+		return parseHash(what+" id", c.Args().First())
+	}, get, print)
+}
+
+// showRecord reads the command's argument (arg), fetches the record it
+// names and prints it: as JSON with --json, else with print.
+func showRecord[K, T any](c *cli.Context, arg func(*cli.Context) (K, error), get func(*wallet.Client, context.Context, K) (*T, error), print func(*cli.Context, *T)) error {
+	key, err := arg(c)
 	if err != nil {
 		return err
 	}
@@ -253,7 +283,7 @@ func showByID[T any](c *cli.Context, what string, get func(*wallet.Client, conte
 		return err
 	}
 	defer done()
-	v, err := get(client, ctx, id)
+	v, err := get(client, ctx, key)
 	if err != nil {
 		return err
 	}

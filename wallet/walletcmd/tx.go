@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sovereign-ledger/sovereign/rpc"
+	"github.com/sovereign-ledger/sovereign/wallet"
 	"github.com/urfave/cli/v2"
 )
 
@@ -12,7 +13,7 @@ import (
 func NewTxCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "tx",
-		Usage: "follow transactions by hash",
+		Usage: "follow transactions by hash; co-sign and send transaction files",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "status",
@@ -23,11 +24,13 @@ func NewTxCommand() *cli.Command {
 			},
 			{
 				Name:      "send",
-				Usage:     "submit a signed raw transaction (hex) and print its hash",
-				ArgsUsage: "RAWHEX",
-				Flags:     []cli.Flag{rpcFlag(), rpcTokenFlag(), waitFlag(), timeoutFlag(), jsonFlag()},
-				Action:    txSend,
+				Usage:     "submit a signed raw transaction (hex, or --file as tx sign leaves it) and print its hash",
+				ArgsUsage: "[RAWHEX]",
+				Flags: []cli.Flag{rpcFlag(), rpcTokenFlag(), waitFlag(), timeoutFlag(), jsonFlag(),
+					&cli.StringFlag{Name: "file", Category: catTx, EnvVars: []string{"SOV_TX_FILE"}, Usage: "transaction file (hex, one line) instead of RAWHEX"}},
+				Action: txSend,
 			},
+			txSignCommand(),
 		},
 	}
 }
@@ -94,12 +97,21 @@ func printTx(c *cli.Context, tx *rpc.Transaction) {
 }
 
 func txSend(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return errors.New("want exactly one RAWHEX argument")
-	}
-	raw, err := decodeHex(strings.TrimSpace(c.Args().First()))
-	if err != nil {
-		return errors.New("RAWHEX is not hex")
+	var raw []byte
+	switch file := c.String("file"); {
+	case file != "" && c.NArg() == 0:
+		tx, err := wallet.ReadTxFile(file)
+		if err != nil {
+			return err
+		}
+		raw = tx.Bytes()
+	case file == "" && c.NArg() == 1:
+		var err error
+		if raw, err = decodeHex(strings.TrimSpace(c.Args().First())); err != nil {
+			return errors.New("RAWHEX is not hex")
+		}
+	default:
+		return errors.New("want exactly one RAWHEX argument or --file")
 	}
 	ctx, client, done, err := connect(c)
 	if err != nil {

@@ -46,13 +46,9 @@ func NewWalletCommand() *cli.Command {
 				Action:    walletBalance,
 			},
 			{
-				Name:  "transfer",
-				Usage: "send a transfer and print its hash (exit status 3 if the chain rejects it)",
-				Flags: []cli.Flag{
-					rpcFlag(), rpcTokenFlag(), keystoreFlag(), passwordFileFlag(), fromFlag(), toFlag(),
-					assetFlag("asset symbol (default: the first asset in genesis)"), amountFlag(),
-					waitFlag(), timeoutFlag(), jsonFlag(),
-				},
+				Name:   "transfer",
+				Usage:  "send a transfer and print its hash (exit status 3 if the chain rejects it)",
+				Flags:  signerFlags(toFlag(), assetFlag("asset symbol (default: the first asset in genesis)"), amountFlag()),
 				Action: walletTransfer,
 			},
 			{
@@ -66,6 +62,7 @@ func NewWalletCommand() *cli.Command {
 	}
 	cmd.Subcommands = append(cmd.Subcommands, escrowCommands()...)
 	cmd.Subcommands = append(cmd.Subcommands, walletRequestCommands()...)
+	cmd.Subcommands = append(cmd.Subcommands, walletPolicyCommands()...)
 	return cmd
 }
 
