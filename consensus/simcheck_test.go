@@ -117,6 +117,9 @@ func (s *sim) onEvidence(n *simNode, ev Evidence) {
 		s.failf("node %d reported bogus evidence: %v", n.id, err)
 		return
 	}
+	if ev.ProposalA != nil {
+		s.stats.proposalEvidence++
+	}
 	if off := s.byAddr[ev.OffenderAddress()]; !off.byz {
 		s.failf("node %d accuses honest node %d", n.id, off.id)
 	}

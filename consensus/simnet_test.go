@@ -117,6 +117,7 @@ type simStats struct {
 	healTicks                uint64 // ticks from heal until every honest node had the new blocks
 	messages                 uint64
 	joinerSigned             uint64 // certificate signatures by the validator that joined (simsets_test.go)
+	proposalEvidence         uint64 // distinct pieces of proposal-equivocation evidence reported
 }
 
 func newSim(sc schedule) *sim {

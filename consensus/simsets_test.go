@@ -149,7 +149,7 @@ func TestSimulationSetChanges(t *testing.T) {
 	if testing.Short() {
 		count = 50
 	}
-	joined, left := 0, 0
+	joined, left, proposalEvidence := 0, 0, uint64(0)
 	for i := 0; i < count; i++ {
 		sc := newSetChangeSchedule(int64(i + 1))
 		s := newSim(sc)
@@ -166,8 +166,12 @@ func TestSimulationSetChanges(t *testing.T) {
 		if s.leaver != nil {
 			left++
 		}
+		proposalEvidence += s.stats.proposalEvidence
 	}
-	t.Logf("%d schedules: the joiner signed certificates in %d, a validator left in %d", count, joined, left)
+	t.Logf("%d schedules: the joiner signed certificates in %d, a validator left in %d; %d proposal equivocations reported as evidence", count, joined, left, proposalEvidence)
+	if proposalEvidence == 0 {
+		t.Error("no equivocating key holder's two proposals were reported as evidence")
+	}
 	if joined < count*9/10 {
 		t.Errorf("the joining validator signed certificates in only %d of %d schedules", joined, count)
 	}
