@@ -504,6 +504,14 @@ func TestEvidenceOpensRemoval(t *testing.T) {
 	if p := f.proposal(pid); p.Change.Address != addr(offP) {
 		t.Fatalf("proposal evidence opened %+v", p)
 	}
+	who := addr(offP)
+	perecs, err := f.l.ProposalEvidenceRecords(&who, 10)
+	if err != nil || len(perecs) != 1 || perecs[0].Evidence.A.BlockHash != (common.Hash{1}) || perecs[0].Submitter != addr(f.customerKey()) {
+		t.Fatalf("proposal evidence records %+v, %v", perecs, err)
+	}
+	if votes, _ := f.l.EvidenceRecords(&who, 10); len(votes) != 0 {
+		t.Fatalf("proposal evidence listed as vote evidence: %+v", votes)
+	}
 }
 
 // checkSetChangeProof: the proof kept for the change at e, with the header

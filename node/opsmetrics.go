@@ -140,8 +140,11 @@ func (o *opsMetrics) finalBlock(b *chain.Block, receipts []*chain.Receipt) {
 		if i >= len(receipts) || !receipts[i].OK() {
 			continue
 		}
-		if ev, ok := tx.Body().(chain.Evidence); ok {
+		switch ev := tx.Body().(type) {
+		case chain.Evidence:
 			o.evidence.WithLabelValues(validatorLabel(ev.A.Validator)).Inc()
+		case chain.ProposalEvidence:
+			o.evidence.WithLabelValues(validatorLabel(ev.A.Proposer)).Inc()
 		}
 	}
 	if o.lastTime != 0 && h.Time >= o.lastTime {
