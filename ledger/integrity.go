@@ -116,7 +116,11 @@ func (l *Ledger) checkHeight(h uint64, parent common.Hash, deep bool) (common.Ha
 		return common.Hash{}, damaged(nil, "certificate stored for block %d names height %d block %s", h, cert.Height, cert.BlockHash)
 	}
 	if deep {
-		if err := cert.Verify(l.genesis.ChainID, l.validators); err != nil {
+		vs, err := l.ValidatorsAtErr(h) // the set history is append-only: today's state knows every past set
+		if err != nil {
+			return common.Hash{}, damaged(err, "validator set of block %d unreadable", h)
+		}
+		if err := cert.Verify(l.genesis.ChainID, vs); err != nil {
 			return common.Hash{}, damaged(err, "certificate of block %d does not verify", h)
 		}
 	}

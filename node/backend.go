@@ -110,7 +110,7 @@ func (b *Backend) Info() rpc.ChainStatus {
 		FinalHeight: head.Height,
 		Round:       round,
 		Holder:      holder,
-		Validators:  b.Ledger.Validators().Validators,
+		Validators:  validatorsOrNone(b.Ledger, head.Height),
 		Self:        b.Self,
 		PeerCount:   peers,
 	}
@@ -157,4 +157,14 @@ func (f *FinalSignal) Wait(ctx context.Context, done func() bool) error {
 		case <-wake:
 		}
 	}
+}
+
+// validatorsOrNone is the set in force at h, or none when the store fails
+// (the status has no error to report it; the next read reports it).
+func validatorsOrNone(l *ledger.Ledger, h uint64) []chain.Validator {
+	vs, err := l.ValidatorsAtErr(h)
+	if err != nil {
+		return nil
+	}
+	return vs.Validators
 }

@@ -34,6 +34,10 @@ type Config struct {
 	// state (DATADIR/signer) is missing or older than the chain watches
 	// without signing (0: consensus's default of 2; negative: no watch).
 	DoubleSignCheckHeights int
+	// NoAutoVoteEvidence stops this validator from voting, by itself, for
+	// the removal proposals that evidence opens (governance.go); the
+	// config key governance.auto-vote-evidence = false sets it.
+	NoAutoVoteEvidence bool
 
 	RPCAddr string // host:port; empty disables RPC
 	// RPCLimits are the RPC server's limits and WebSocket origins (zero

@@ -75,10 +75,7 @@ func (n *Node) startNetwork() error {
 		}
 		observers = append(observers, id)
 	}
-	var vals []common.Address
-	for _, v := range n.ledger.Validators().Validators {
-		vals = append(vals, v.Address)
-	}
+	vals := admittedValidators(n.ledger)
 	net, err := p2p.New(p2p.Config{
 		ChainID:    n.cfg.Genesis.ChainID,
 		Key:        n.cfg.NodeKey,
@@ -163,8 +160,8 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := n.ledger.Validators().Get(signer); !ok {
-			return nil, fmt.Errorf("signed by %s, not a validator of %s", signer, chainID)
+		if _, ok := n.ledger.ValidatorsAt(msg.Height()).Get(signer); !ok {
+			return nil, fmt.Errorf("signed by %s, not a validator of %s at height %d", signer, chainID, msg.Height())
 		}
 		return msg, nil
 	}
@@ -197,7 +194,7 @@ func (n *Node) checkHolder(p *consensus.Proposal, signer common.Address) error {
 	case p.Height > next.height:
 		return fmt.Errorf("%w: proposal for height %d, deciding %d", p2p.ErrIgnore, p.Height, next.height)
 	}
-	if !consensus.IsRightfulProposer(n.ledger.Validators(), next.seed, p.Round, signer) {
+	if !consensus.IsRightfulProposer(n.ledger.ValidatorsAt(next.height), next.seed, p.Round, signer) {
 		return fmt.Errorf("%w: proposal h=%d r=%d signed by %s, not the key holder", consensus.ErrNotHolder, p.Height, p.Round, signer)
 	}
 	return nil

@@ -98,10 +98,13 @@ func New(cfg Config) (*Node, error) {
 	n.metrics = newMetrics(n)
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
-		if _, ok := ledger.Validators().Get(addr); ok {
-			n.self, n.backend.Self = &addr, &addr
-		} else {
-			n.log.Warn("key is not in the validator set; running as an observer", "address", addr)
+		// A key runs as a validator whatever the set is now: the consensus
+		// core signs only at heights whose set holds it, so a node whose
+		// validator is approved to join (and which may not have synced the
+		// approval yet) starts signing at the effective height.
+		n.self, n.backend.Self = &addr, &addr
+		if _, ok := knownValidator(ledger, addr); !ok {
+			n.log.Warn("key is not in the validator set (as far as this node's chain goes): following as an observer until a set that holds it takes effect", "address", addr)
 		}
 	}
 	n.driver, err = newDriver(n)

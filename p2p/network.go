@@ -58,7 +58,7 @@ type Config struct {
 	Key        *ecdsa.PrivateKey // the node's identity: the validator key, or an observer's node key
 	Listen     []ma.Multiaddr
 	Bootnodes  []peer.AddrInfo
-	Validators []common.Address // genesis validators, admitted by the gater
+	Validators []common.Address // validators admitted by the gater at start (SetValidators replaces them)
 	Observers  []peer.ID        // extra peers admitted by the gater
 	Topics     map[Topic]Validator
 	Blocks     BlockSource // serves sync requests; nil serves nothing

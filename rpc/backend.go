@@ -18,6 +18,7 @@ type Backend interface {
 	RequestReader
 	EvidenceReader
 	PolicyReader
+	GovernanceReader
 }
 
 // TxSubmitter admits transactions to the node's pool.

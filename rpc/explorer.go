@@ -82,12 +82,17 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 	if first > st.FinalHeight {
 		return out, nil
 	}
-	vs := chain.NewValidatorSet(st.Validators)
+	var setErr error
 	err := c.walk(api.b, first, st.FinalHeight, func(b *chain.Block, cert *chain.Certificate, seed common.Hash) {
 		h := b.Header
+		vs, err := api.b.ValidatorsAtErr(h.Height) // the holders of a height are its own set's
+		if err != nil {
+			setErr = err
+			vs = chain.NewValidatorSet(st.Validators)
+		}
 		step := KeyStep{Height: h.Height, Hash: h.Hash(), Time: h.Time, Round: h.Round, Seed: seed, Reveal: h.Reveal, Proposer: h.Proposer,
 			Missed: vs.MissedHolders(seed, h.Round), TxCount: len(b.Txs)}
-		if cert != nil {
+		if cert != nil && err == nil {
 			step.Signers = len(cert.Sigs)
 			c.mu.Lock()
 			c.steps[h.Height] = step // final and certified: it never changes
@@ -95,6 +100,9 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 		}
 		out = append(out, step)
 	})
+	if err == nil {
+		err = setErr
+	}
 	if err != nil {
 		return nil, internalError("walk the key's path", err)
 	}

@@ -57,6 +57,13 @@ func (b *syncBuffer) Reset() {
 
 func newCluster(t *testing.T, n int, observers []string) *cluster {
 	t.Helper()
+	return newClusterWith(t, n, observers, n)
+}
+
+// newClusterWith is newCluster with port ranges for ports nodes (validators
+// that join later run as i ≥ n).
+func newClusterWith(t *testing.T, n int, observers []string, ports int) *cluster {
+	t.Helper()
 	dir := t.TempDir()
 	template, err := chain.ParseGenesis(sovereign.DevnetGenesis)
 	if err != nil {
@@ -67,7 +74,7 @@ func newCluster(t *testing.T, n int, observers []string) *cluster {
 	}
 	c := &cluster{t: t, cmds: map[int]*exec.Cmd{}, logs: map[int]*syncBuffer{},
 		procs: &devnet.Processes{Layout: devnet.Layout{Dir: dir}, N: n, Binary: binary, RPCHost: "127.0.0.1",
-			RPCPort: freePortRange(t, n), P2PPort: freePortRange(t, n), LogLevel: "info", Observers: observers}}
+			RPCPort: freePortRange(t, ports), P2PPort: freePortRange(t, ports), LogLevel: "info", Observers: observers}}
 	t.Cleanup(func() {
 		for i := range c.cmds {
 			c.kill(i)

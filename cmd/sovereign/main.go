@@ -28,6 +28,7 @@ func newApp() *cli.App {
 			txCommand,
 			bankCommand,
 			merchantCommand,
+			governanceCommand,
 			benchCommand,
 			rpcCommand,
 			explorerCommand,
