@@ -144,6 +144,9 @@ func (s *ReplayStore) compact() error {
 
 func (s *ReplayStore) Close() error { return nil }
 
+// View is a view of the memory store.
+func (s *ReplayStore) View() (View, error) { return s.mem.View() }
+
 // NewDB lays the chain out over a store without opening a ledger on it
 // (the auditor reads a node's data dir this way, read-only).
 func NewDB(kv Store) *DB { return &DB{kv: kv} }
