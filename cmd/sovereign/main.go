@@ -35,6 +35,7 @@ func newApp() *cli.App {
 			dbCommand,
 			exportCommand,
 			importCommand,
+			snapshotCommand,
 			auditCommand,
 			configCommand,
 		},
