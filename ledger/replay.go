@@ -5,7 +5,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
-	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
@@ -158,7 +157,7 @@ func (s *DB) RawBlock(h uint64) ([]byte, error) {
 		return nil, fmt.Errorf("read block %d: %w", h, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("block %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("block", h)
 	}
 	return raw, nil
 }

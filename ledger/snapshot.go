@@ -68,6 +68,16 @@ func (s *DB) SnapshotBase() (uint64, bool, error) {
 	return binary.BigEndian.Uint64(v), true, nil
 }
 
+// missing is the error for what of height h that the store does not hold:
+// chain.ErrBeforeSnapshot below the snapshot base (between genesis and the
+// base), chain.ErrNotFound otherwise. Only a miss reads the base.
+func (s *DB) missing(what string, h uint64) error {
+	if base, ok, err := s.SnapshotBase(); err == nil && ok && h > 0 && h < base {
+		return fmt.Errorf("%s %d: %w (height %d)", what, h, chain.ErrBeforeSnapshot, base)
+	}
+	return fmt.Errorf("%s %d: %w", what, h, chain.ErrNotFound)
+}
+
 // StateKey is a flat-state key with its trie key, Keccak-256 of the key.
 type StateKey struct {
 	TrieKey common.Hash
@@ -237,6 +247,7 @@ func (im *StateImport) Finish(g *chain.Genesis, block *chain.Block, cert *chain.
 	gh := genesis.Hash()
 	im.put(heightKey(kBlockByHeight, 0), genesis.Bytes())
 	im.put(prefixed(kHashToHeight, gh[:]), heightKey(0, 0)[1:])
+	im.put(heightKey(kReceipts, 0), []byte{0xc0}) // genesis has no transactions: an empty list, as a chain from genesis stores
 	im.put(metaSnapshotBase, heightKey(0, block.Height())[1:])
 	if im.err != nil {
 		return im.err
