@@ -61,6 +61,9 @@ func TestJoinFromSnapshot(t *testing.T) {
 	if _, err := o.Client.BlockByNumber(o.Ctx, rpc.BlockRef{Height: 1}, false); !wallet.IsCode(err, rpc.ErrCodeBeforeSnapshot) {
 		t.Fatalf("block 1 from the observer: %v, want code %s", err, rpc.ErrCodeBeforeSnapshot)
 	}
+	if _, err := o.Client.KeyPath(o.Ctx, 8); !wallet.IsCode(err, rpc.ErrCodeBeforeSnapshot) {
+		t.Fatalf("key path from the observer: %v, want code %s", err, rpc.ErrCodeBeforeSnapshot)
+	}
 	if ci, err := o.Client.ChainInfo(o.Ctx); err != nil || ci.HistoryFrom != base {
 		t.Fatalf("chain info history_from %v (%v), want %d", ci, err, base)
 	}
