@@ -217,8 +217,15 @@ func joinFromSnapshot(cfg *Config, kv ledger.Store) error {
 	}
 }
 
+// snapshotPeers is what joining needs of the network.
+type snapshotPeers interface {
+	Peers() []peer.ID
+	FetchSnapshotManifest(ctx context.Context, p peer.ID) ([]byte, error)
+	FetchSnapshotChunk(ctx context.Context, p peer.ID, height, i uint64) ([]byte, error)
+}
+
 // fetchSnapshot is one attempt over the peers connected now.
-func fetchSnapshot(ctx context.Context, cfg *Config, kv ledger.Store, net *p2p.Network) error {
+func fetchSnapshot(ctx context.Context, cfg *Config, kv ledger.Store, net snapshotPeers) error {
 	trust := *cfg.SnapshotSync
 	trust.Genesis = cfg.Genesis
 	type offer struct {
