@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ethereum/go-ethereum/rlp"
@@ -91,29 +92,13 @@ func (n *Network) FetchSnapshotChunk(ctx context.Context, p peer.ID, height, i u
 }
 
 func (n *Network) fetchSnapshot(ctx context.Context, p peer.ID, req snapshotRequest) ([]byte, error) {
-	s, err := n.host.NewStream(ctx, p, n.snapshotProtocol())
-	if err != nil {
-		return nil, fmt.Errorf("open snapshot stream to %s: %w", p, err)
-	}
-	_ = s.SetDeadline(time.Now().Add(snapshotIOTimeout))
-	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
-	defer stop()
 	var payload []byte
-	err = rlp.Encode(s, &req)
-	if err == nil {
-		err = s.CloseWrite()
-	}
-	if err == nil {
-		err = rlp.NewStream(s, maxSnapshotBytes+16).Decode(&payload)
-	}
+	err := n.exchange(ctx, p, n.snapshotProtocol(), snapshotIOTimeout, &req, func(r io.Reader) error {
+		return rlp.NewStream(r, maxSnapshotBytes+16).Decode(&payload)
+	})
 	if err != nil {
-		_ = s.Reset()
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
-		}
 		return nil, fmt.Errorf("snapshot from %s: %w", p, err)
 	}
-	_ = s.Close()
 	if len(payload) == 0 {
 		return nil, fmt.Errorf("%s: %w", p, ErrNoSnapshot)
 	}

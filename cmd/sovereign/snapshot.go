@@ -111,13 +111,33 @@ func runSnapshotExport(c *cli.Context) error {
 	}
 	defer store.Close()
 	out := c.String("out")
-	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
+	start := time.Now()
+	var (
+		m     *snapshot.Manifest
+		stats snapshot.ExportStats
+	)
+	err = writeAtomically(out, func(f *os.File) (err error) {
+		m, stats, err = snapshot.Export(ledger.NewDB(store), snapshot.ExportOptions{Height: c.Uint64("height"), TmpDir: filepath.Dir(out)}, f)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("snapshot export: %w", err)
+	}
+	fmt.Printf("exported the state at height %d (block %s): %d entries in %d chunks, %d bytes, to %s in %.1f s\n",
+		stats.Height, m.Block.Hash(), stats.Entries, stats.Chunks, stats.Bytes, out, time.Since(start).Seconds())
+	return nil
+}
+
+// writeAtomically writes path through write into a temporary file beside
+// it, synced, then renamed over path: a failed or interrupted write leaves
+// no partial file under the name.
+func writeAtomically(path string, write func(f *os.File) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	start := time.Now()
-	m, stats, err := snapshot.Export(ledger.NewDB(store), snapshot.ExportOptions{Height: c.Uint64("height"), TmpDir: filepath.Dir(out)}, tmp)
+	err = write(tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -125,14 +145,22 @@ func runSnapshotExport(c *cli.Context) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("snapshot export: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
-	fmt.Printf("exported the state at height %d (block %s): %d entries in %d chunks, %d bytes, to %s in %.1f s\n",
-		stats.Height, m.Block.Hash(), stats.Entries, stats.Chunks, stats.Bytes, out, time.Since(start).Seconds())
-	return nil
+	return os.Rename(tmp.Name(), path)
+}
+
+// openFreshStore creates datadir and opens its chain database, refusing
+// one that already holds a database (what an import needs).
+func openFreshStore(datadir, what string) (ledger.Store, error) {
+	dir := node.StoreDir(datadir)
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("%s already holds a database: %s needs a fresh data dir", dir, what)
+	}
+	if err := os.MkdirAll(datadir, 0o700); err != nil {
+		return nil, err
+	}
+	return ledger.OpenLevelDB(dir)
 }
 
 func runSnapshotImport(c *cli.Context) error {
@@ -152,14 +180,7 @@ func runSnapshotImport(c *cli.Context) error {
 		return cli.Exit(err.Error(), 2)
 	}
 	defer f.Close()
-	dir := node.StoreDir(c.String("datadir"))
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return cli.Exit(fmt.Sprintf("%s already holds a database: a snapshot goes into a fresh data dir", dir), 2)
-	}
-	if err := os.MkdirAll(c.String("datadir"), 0o700); err != nil {
-		return cli.Exit(err.Error(), 2)
-	}
-	store, err := ledger.OpenLevelDB(dir)
+	store, err := openFreshStore(c.String("datadir"), "a snapshot import")
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
@@ -169,7 +190,7 @@ func runSnapshotImport(c *cli.Context) error {
 		err = cerr
 	}
 	if err != nil {
-		_ = os.RemoveAll(dir) // a refused snapshot leaves nothing a node would open
+		_ = os.RemoveAll(node.StoreDir(c.String("datadir"))) // a refused snapshot leaves nothing a node would open
 		return cli.Exit(fmt.Sprintf("snapshot refused: %v", err), 1)
 	}
 	fmt.Printf("imported the state at height %d (block %s): %d entries in %d chunks into %s in %.1f s\n",
