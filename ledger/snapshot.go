@@ -78,30 +78,37 @@ func (s *DB) missing(what string, h uint64) error {
 	return fmt.Errorf("%s %d: %w", what, h, chain.ErrNotFound)
 }
 
-// StateKey is a flat-state key with its trie key, Keccak-256 of the key.
-type StateKey struct {
-	TrieKey common.Hash
-	Key     []byte
+// StateEntry is a flat-state entry with its trie key, Keccak-256 of Key.
+type StateEntry struct {
+	TrieKey    common.Hash
+	Key, Value []byte
 }
 
-// StateKeysInTrieOrder lists every key of the flat state sorted by trie
-// key: the order of the trie's leaves, which a range proof needs.
-func (s *DB) StateKeysInTrieOrder() ([]StateKey, error) {
-	var keys []StateKey
-	err := s.iteratePrefix(kState, func(k, _ []byte) error {
-		key := bytes.Clone(k)
-		keys = append(keys, StateKey{TrieKey: crypto.Keccak256Hash(key), Key: key})
+// StateInTrieOrder reads the whole flat state, sorted by trie key: the
+// order of the trie's leaves, which a range proof needs. Keys and values
+// are read in one sequential scan into a few large buffers (a lookup per
+// key, in hash order, would be a random read each).
+func (s *DB) StateInTrieOrder() ([]StateEntry, error) {
+	var (
+		entries []StateEntry
+		arena   []byte
+	)
+	err := s.iteratePrefix(kState, func(k, v []byte) error {
+		if len(arena)+len(k)+len(v) > cap(arena) {
+			arena = make([]byte, 0, max(1<<20, len(k)+len(v)))
+		}
+		at := len(arena)
+		arena = append(append(arena, k...), v...)
+		kv := arena[at:len(arena):len(arena)]
+		entries = append(entries, StateEntry{TrieKey: crypto.Keccak256Hash(k), Key: kv[:len(k):len(k)], Value: kv[len(k):]})
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list state keys: %w", err)
+		return nil, fmt.Errorf("read the state: %w", err)
 	}
-	sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i].TrieKey[:], keys[j].TrieKey[:]) < 0 })
-	return keys, nil
+	sort.Slice(entries, func(i, j int) bool { return bytes.Compare(entries[i].TrieKey[:], entries[j].TrieKey[:]) < 0 })
+	return entries, nil
 }
-
-// StateValue is the flat-state value under key (nil when there is none).
-func (s *DB) StateValue(key []byte) ([]byte, error) { return s.StateKV().Get(key) }
 
 // StateProver proves ranges of the state trie at one root.
 type StateProver struct{ t *trie.Trie }

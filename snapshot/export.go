@@ -134,7 +134,7 @@ func headManifest(view *ledger.DB, height uint64) (*Manifest, error) {
 // order, each with the proof of its edges against root, and passes each to
 // emit with its origin and entry count.
 func buildChunks(view *ledger.DB, root common.Hash, chunkSize int, emit func(origin common.Hash, raw []byte, entries int) error) error {
-	keys, err := view.StateKeysInTrieOrder()
+	entries, err := view.StateInTrieOrder()
 	if err != nil {
 		return err
 	}
@@ -167,15 +167,11 @@ func buildChunks(view *ledger.DB, root common.Hash, chunkSize int, emit func(ori
 		chunk, size = Chunk{}, 0
 		return nil
 	}
-	for i, k := range keys {
-		v, err := view.StateValue(k.Key)
-		if err != nil {
-			return fmt.Errorf("read state %x: %w", k.Key, err)
-		}
-		chunk.Entries = append(chunk.Entries, Entry{Key: k.Key, Value: v})
-		size += len(k.Key) + len(v)
-		if size >= chunkSize || i == len(keys)-1 {
-			if err := flush(k.TrieKey); err != nil {
+	for i, e := range entries {
+		chunk.Entries = append(chunk.Entries, Entry{Key: e.Key, Value: e.Value})
+		size += len(e.Key) + len(e.Value)
+		if size >= chunkSize || i == len(entries)-1 {
+			if err := flush(e.TrieKey); err != nil {
 				return err
 			}
 		}
