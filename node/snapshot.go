@@ -48,7 +48,36 @@ func (n *Node) newSnapshotServer() *snapshotServer {
 	if n.cfg.SnapshotInterval == 0 {
 		return nil
 	}
-	return &snapshotServer{dir: filepath.Join(n.cfg.DataDir, "snapshots"), store: n.store, interval: n.cfg.SnapshotInterval, log: n.log}
+	s := &snapshotServer{dir: filepath.Join(n.cfg.DataDir, "snapshots"), store: n.store, interval: n.cfg.SnapshotInterval, log: n.log}
+	s.reopen()
+	return s
+}
+
+// reopen serves the newest snapshot file a previous run left, so a
+// restarted node need not export again at once; files that do not open
+// (an interrupted write leaves only a *.tmp) and older ones are removed.
+func (s *snapshotServer) reopen() {
+	tmps, _ := filepath.Glob(filepath.Join(s.dir, "*.tmp"))
+	for _, t := range tmps {
+		os.Remove(t)
+	}
+	paths, _ := filepath.Glob(filepath.Join(s.dir, "snapshot-*.sovsnap"))
+	for _, p := range paths {
+		f, err := snapshot.OpenFile(p)
+		if err != nil {
+			s.log.Warn("snapshot file removed: it does not open", "file", p, "err", err)
+			os.Remove(p)
+			continue
+		}
+		older := f
+		if s.file == nil || f.Manifest().Height() > s.file.Manifest().Height() {
+			older, s.file = s.file, f
+		}
+		if older != nil {
+			older.Close()
+			os.Remove(older.Path())
+		}
+	}
 }
 
 // SnapshotManifest implements p2p.SnapshotSource.
@@ -124,8 +153,8 @@ func (s *snapshotServer) take() error {
 	s.mu.Unlock()
 	if old != nil {
 		old.Close()
-		if old.Manifest().Height() != m.Height() {
-			os.Remove(filepath.Join(s.dir, fmt.Sprintf("snapshot-%d.sovsnap", old.Manifest().Height())))
+		if old.Path() != path {
+			os.Remove(old.Path())
 		}
 	}
 	s.log.Info("snapshot taken", "height", m.Height(), "entries", stats.Entries, "chunks", stats.Chunks, "bytes", stats.Bytes, "took", time.Since(start))
@@ -198,8 +227,12 @@ func joinFromSnapshot(cfg *Config, kv ledger.Store) error {
 	if err != nil {
 		return err
 	}
+	vals, err := joinValidators(cfg)
+	if err != nil {
+		return err
+	}
 	net, err := p2p.New(p2p.Config{ChainID: cfg.Genesis.ChainID, Key: cfg.NodeKey, Bootnodes: boot,
-		Validators: genesisValidators(cfg), Listen: listenAddrs(cfg), Log: cfg.Logger})
+		Validators: vals, Listen: listenAddrs(cfg), Log: cfg.Logger})
 	if err != nil {
 		return err
 	}
@@ -313,12 +346,16 @@ func listenAddrs(cfg *Config) []ma.Multiaddr {
 	return out
 }
 
-// genesisValidators are the peers the joining node's gater admits: the
-// validators (of genesis, as validatorsAt in package snapshot).
-func genesisValidators(cfg *Config) []common.Address {
+// joinValidators are the peers the joining node's gater admits: the
+// validators snapshot.ValidatorsAt gives for the start of the chain.
+func joinValidators(cfg *Config) ([]common.Address, error) {
+	vs, err := snapshot.ValidatorsAt(cfg.Genesis, 0)
+	if err != nil {
+		return nil, err
+	}
 	var out []common.Address
-	for _, v := range cfg.Genesis.ValidatorSet().Validators {
+	for _, v := range vs.Validators {
 		out = append(out, v.Address)
 	}
-	return out
+	return out, nil
 }

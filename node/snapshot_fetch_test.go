@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -113,5 +116,49 @@ func TestFetchSnapshotRefusesBadChunks(t *testing.T) {
 	}
 	if _, ok, _ := ledger.NewDB(store).GenesisHash(); ok {
 		t.Fatal("a failed join left a store that opens as a chain")
+	}
+}
+
+// TestSnapshotServerReopens: a restarted node serves the newest snapshot
+// file a previous run left, and removes older, broken and half-written
+// ones.
+func TestSnapshotServerReopens(t *testing.T) {
+	_, manifest, chunks := snapshotParts(t)
+	m, err := snapshot.DecodeManifest(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "snapshots")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := snapshot.WriteFile(&buf, m, chunks); err != nil {
+		t.Fatal(err)
+	}
+	newest := filepath.Join(dir, fmt.Sprintf("snapshot-%d.sovsnap", m.Height()))
+	files := map[string][]byte{
+		newest:                                   buf.Bytes(),
+		filepath.Join(dir, "snapshot-1.sovsnap"): []byte("SOVSNAPS not really"),
+		filepath.Join(dir, "snapshot-9.tmp"):     buf.Bytes()[:100],
+	}
+	for p, raw := range files {
+		if err := os.WriteFile(p, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &snapshotServer{dir: dir, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s.reopen()
+	defer s.close()
+	got, err := s.SnapshotManifest()
+	if err != nil || !bytes.Equal(got, manifest) {
+		t.Fatalf("served manifest %x (%v), want the newest file's", got, err)
+	}
+	if raw, err := s.SnapshotChunk(m.Height(), 1); err != nil || !bytes.Equal(raw, chunks[1]) {
+		t.Fatalf("chunk 1: %v", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(left) != 1 || left[0] != newest {
+		t.Fatalf("files left: %v, want only %s", left, newest)
 	}
 }

@@ -10,7 +10,7 @@
 // go-ethereum's snap sync): a bad chunk is refused and can be fetched from
 // another peer. The state root is trusted only through the header of H,
 // whose certificate is checked against the validator set in force at H
-// (validatorsAt), and, when the operator names one, a trusted height and
+// (ValidatorsAt), and, when the operator names one, a trusted height and
 // hash.
 //
 // The same manifest and chunks travel in a file (Write, Read) and over the

@@ -60,6 +60,18 @@ func writeFile(w io.Writer, m *Manifest, chunks func(yield func(raw []byte) erro
 	return bw.Flush()
 }
 
+// WriteFile writes a snapshot file of a manifest and its chunks' encodings.
+func WriteFile(w io.Writer, m *Manifest, chunks [][]byte) error {
+	return writeFile(w, m, func(yield func([]byte) error) error {
+		for _, c := range chunks {
+			if err := yield(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Reader reads a snapshot file: the manifest first, then chunk by chunk.
 // It checks the file's structure only; Importer verifies what it reads.
 type Reader struct {
@@ -218,6 +230,9 @@ func indexFile(f *os.File) (*File, error) {
 		sf.sizes = append(sf.sizes, len(raw))
 	}
 }
+
+// Path is the file's path.
+func (f *File) Path() string { return f.f.Name() }
 
 // Manifest is the file's manifest.
 func (f *File) Manifest() *Manifest { return f.manifest }

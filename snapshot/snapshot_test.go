@@ -116,15 +116,7 @@ func parse(t *testing.T, raw []byte) *parsedFile {
 
 func (f *parsedFile) bytes(t *testing.T) []byte {
 	var buf bytes.Buffer
-	err := writeFile(&buf, f.m, func(yield func([]byte) error) error {
-		for _, c := range f.chunks {
-			if err := yield(c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := WriteFile(&buf, f.m, f.chunks); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

@@ -25,11 +25,13 @@ type Trust struct {
 	TrustedHash   common.Hash
 }
 
-// validatorsAt is the validator set in force at height h: the one set a
-// certificate of height h is checked against. The set is genesis's at
-// every height until validator-set changes land; then this function asks
-// their height history, reached from genesis or the trusted height.
-func validatorsAt(g *chain.Genesis, h uint64) (*chain.ValidatorSet, error) {
+// ValidatorsAt is the validator set in force at height h: the one set a
+// certificate of height h is checked against, and (at 0) the peers a
+// joining node admits. The set is genesis's at every height until
+// validator-set changes land; then this function asks their height
+// history, reached from genesis or the trusted height. It is the one place
+// snapshots learn who signs.
+func ValidatorsAt(g *chain.Genesis, h uint64) (*chain.ValidatorSet, error) {
 	return g.ValidatorSet(), nil
 }
 
@@ -62,7 +64,7 @@ func (t Trust) VerifyManifest(m *Manifest) error {
 	case t.TrustedHeight != 0 && (h != t.TrustedHeight || hash != t.TrustedHash):
 		return fmt.Errorf("%w: snapshot is block %d %s, trusted is %d %s", ErrUntrusted, h, hash, t.TrustedHeight, t.TrustedHash)
 	}
-	vs, err := validatorsAt(g, h)
+	vs, err := ValidatorsAt(g, h)
 	if err != nil {
 		return fmt.Errorf("validators at %d: %w", h, err)
 	}
