@@ -29,8 +29,8 @@ var metaSnapshotBase = []byte{kMeta, 's'}
 var ErrSnapshotRoot = errors.New("snapshot state does not match the header's state root")
 
 // ErrStoreNotEmpty means a snapshot was to be imported into a store that
-// already holds something (a chain, or an interrupted import).
-var ErrStoreNotEmpty = errors.New("store is not empty")
+// already holds a chain.
+var ErrStoreNotEmpty = errors.New("store already holds a chain")
 
 // viewStore is a read-only Store over a View.
 type viewStore struct{ v View }
@@ -167,18 +167,21 @@ type StateImport struct {
 // importBatchBytes is how much an import writes per synced batch.
 const importBatchBytes = 16 << 20
 
-// NewStateImport starts an import into kv, which must be empty: entries
-// left by another chain or an interrupted import would otherwise mix into
-// the state.
+// NewStateImport starts an import into kv, which must hold no chain. A
+// store without a genesis hash but with entries is what an interrupted
+// import leaves (the genesis hash is written last, and every other writer
+// commits it with its first batch): it is cleared first, so a join can be
+// retried without the operator deleting the data dir.
 func NewStateImport(kv Store) (*StateImport, error) {
 	db := &DB{kv: kv}
-	empty := true
-	err := kv.Scan(nil, nil, false, func(_, _ []byte) bool { empty = false; return false })
-	if err == nil && !empty {
-		err = ErrStoreNotEmpty
-	}
-	if err != nil {
+	if _, ok, err := db.GenesisHash(); err != nil || ok {
+		if err == nil {
+			err = ErrStoreNotEmpty
+		}
 		return nil, fmt.Errorf("start snapshot import: %w", err)
+	}
+	if err := clearStore(kv); err != nil {
+		return nil, fmt.Errorf("clear an interrupted snapshot import: %w", err)
 	}
 	im := &StateImport{db: db, batch: kv.NewBatch()}
 	im.stack = trie.NewStackTrie(func(path []byte, hash common.Hash, blob []byte) {
@@ -272,6 +275,24 @@ func (im *StateImport) Finish(g *chain.Genesis, block *chain.Block, cert *chain.
 		return fmt.Errorf("finish snapshot import: %w", err)
 	}
 	return nil
+}
+
+// clearStore deletes every entry of kv, a batch at a time.
+func clearStore(kv Store) error {
+	for {
+		b, n := kv.NewBatch(), 0
+		err := kv.Scan(nil, nil, false, func(k, _ []byte) bool {
+			b.Delete(bytes.Clone(k))
+			n++
+			return n < 100_000
+		})
+		if err != nil || n == 0 {
+			return err
+		}
+		if err := kv.Write(b); err != nil {
+			return err
+		}
+	}
 }
 
 // GenesisBlock is block 0 of the chain g describes (pure construction).

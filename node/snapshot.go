@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,10 +34,7 @@ type snapshotServer struct {
 	dir      string
 	store    *ledger.DB
 	interval uint64
-	log      interface {
-		Info(string, ...any)
-		Warn(string, ...any)
-	}
+	log      *slog.Logger
 
 	mu      sync.RWMutex
 	file    *snapshot.File

@@ -102,8 +102,11 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // headManifest is the manifest of view's head, without its chunks.
 func headManifest(view *ledger.DB, height uint64) (*Manifest, error) {
 	head, ok, err := view.Head()
-	if err != nil || !ok {
-		return nil, fmt.Errorf("snapshot export: read head: %v", err)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot export: read head: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("snapshot export: the store holds no chain")
 	}
 	if height != 0 && height != head {
 		return nil, fmt.Errorf("%w: height %d; this store keeps the state of its head %d only", ErrNotFinalState, height, head)

@@ -278,3 +278,28 @@ func TestImportRefusesNonEmptyStore(t *testing.T) {
 		t.Fatalf("got %v, want %v", err, ledger.ErrStoreNotEmpty)
 	}
 }
+
+// TestImportClearsAnInterruptedImport: a store left by an interrupted
+// import (entries, no genesis hash) is cleared, so the retried import holds
+// exactly the snapshot's state.
+func TestImportClearsAnInterruptedImport(t *testing.T) {
+	c := buildChain(t, 2, 10)
+	raw, _ := exportBytes(t, c, 1<<10)
+	store := ledger.NewMemStore()
+	b := store.NewBatch()
+	b.Put([]byte("Sleft-over state entry"), []byte{0x80})
+	b.Put([]byte("Tleft-over trie node"), []byte{1})
+	if err := store.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ImportFile(store, Trust{Genesis: c.Genesis}, bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.OpenLedger(store, c.Genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CheckConsistency(); err != nil {
+		t.Fatalf("after a retried import: %v", err)
+	}
+}
