@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -36,10 +35,8 @@ type snapshotServer struct {
 	interval uint64
 	log      *slog.Logger
 
-	mu      sync.RWMutex
-	file    *snapshot.File
-	taking  atomic.Bool
-	lastTry uint64
+	mu   sync.RWMutex
+	file *snapshot.File
 }
 
 func (n *Node) newSnapshotServer() *snapshotServer {
@@ -98,29 +95,20 @@ func (s *snapshotServer) SnapshotChunk(height, i uint64) ([]byte, error) {
 	return s.file.Chunk(int(i))
 }
 
-// maybeTake starts taking a snapshot of head in the background when the
-// served one is interval blocks old (or there is none).
-func (s *snapshotServer) maybeTake(head uint64) {
+// due says whether a snapshot of head is to be taken: the served one is
+// interval blocks old, or there is none.
+func (s *snapshotServer) due(head uint64) bool {
 	s.mu.RLock()
 	var have uint64
 	if s.file != nil {
 		have = s.file.Manifest().Height()
 	}
 	s.mu.RUnlock()
-	if head == 0 || head < have+s.interval && have != 0 || head == s.lastTry || !s.taking.CompareAndSwap(false, true) {
-		return
-	}
-	s.lastTry = head
-	go func() {
-		defer s.taking.Store(false)
-		if err := s.take(); err != nil {
-			s.log.Warn("snapshot not taken", "err", err)
-		}
-	}()
+	return head > 0 && (have == 0 || head >= have+s.interval)
 }
 
 // take exports the head into a new file, serves it and removes the old.
-func (s *snapshotServer) take() error {
+func (s *snapshotServer) take(ctx context.Context) error {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return err
 	}
@@ -130,7 +118,7 @@ func (s *snapshotServer) take() error {
 	}
 	defer os.Remove(tmp.Name())
 	start := time.Now()
-	m, stats, err := snapshot.Export(s.store, snapshot.ExportOptions{TmpDir: s.dir}, tmp)
+	m, stats, err := snapshot.Export(ctx, s.store, snapshot.ExportOptions{TmpDir: s.dir}, tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -173,7 +161,13 @@ func (n *Node) runSnapshots(ctx context.Context) {
 	defer n.wg.Done()
 	for {
 		wake := n.final.Next()
-		n.snapshots.maybeTake(n.ledger.Head().Height)
+		if n.snapshots.due(n.ledger.Head().Height) {
+			// In this goroutine: commits go on meanwhile (the export reads a
+			// store view), and Close stops it through ctx.
+			if err := n.snapshots.take(ctx); err != nil && ctx.Err() == nil {
+				n.log.Warn("snapshot not taken", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -54,7 +54,7 @@ func snapshotParts(t *testing.T) (*chain.Genesis, []byte, [][]byte) {
 		}
 	}
 	var buf bytes.Buffer
-	if _, _, err := snapshot.Export(c.Ledger.DB(), snapshot.ExportOptions{ChunkSize: 512, TmpDir: t.TempDir()}, &buf); err != nil {
+	if _, _, err := snapshot.Export(context.Background(), c.Ledger.DB(), snapshot.ExportOptions{ChunkSize: 512, TmpDir: t.TempDir()}, &buf); err != nil {
 		t.Fatal(err)
 	}
 	r, err := snapshot.NewReader(&buf)

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,7 +38,7 @@ func benchFixture(b *testing.B) (*chaingen.Chain, []byte) {
 		}
 		benchChain = registerAccounts(b, store, benchAccounts, 5000)
 		var buf bytes.Buffer
-		if _, _, err := Export(benchChain.Ledger.DB(), ExportOptions{TmpDir: dir}, &buf); err != nil {
+		if _, _, err := Export(context.Background(), benchChain.Ledger.DB(), ExportOptions{TmpDir: dir}, &buf); err != nil {
 			b.Fatal(err)
 		}
 		benchFile = buf.Bytes()
@@ -56,7 +57,7 @@ func BenchmarkSnapshotExport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, stats, err := Export(c.Ledger.DB(), ExportOptions{TmpDir: dir}, f)
+		_, stats, err := Export(context.Background(), c.Ledger.DB(), ExportOptions{TmpDir: dir}, f)
 		f.Close()
 		if err != nil {
 			b.Fatal(err)

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -32,9 +33,9 @@ type ExportOptions struct {
 
 // Export writes a snapshot of db's head to w. It reads from a view of the
 // store taken when it starts, so a running node goes on committing
-// meanwhile. The chunks are built into a temporary file first (the
+// meanwhile; it stops between chunks when ctx ends. The chunks are built into a temporary file first (the
 // manifest, which lists their hashes, comes first in the file).
-func Export(db *ledger.DB, opts ExportOptions, w io.Writer) (*Manifest, ExportStats, error) {
+func Export(ctx context.Context, db *ledger.DB, opts ExportOptions, w io.Writer) (*Manifest, ExportStats, error) {
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = ChunkSize
 	}
@@ -55,7 +56,7 @@ func Export(db *ledger.DB, opts ExportOptions, w io.Writer) (*Manifest, ExportSt
 	defer tmp.Close()
 	stats := ExportStats{Height: m.Height()}
 	var sizes []int
-	err = buildChunks(view, m.StateRoot(), opts.ChunkSize, func(origin common.Hash, raw []byte, entries int) error {
+	err = buildChunks(ctx, view, m.StateRoot(), opts.ChunkSize, func(origin common.Hash, raw []byte, entries int) error {
 		m.Chunks = append(m.Chunks, ChunkRef{Hash: ChunkHash(raw), Origin: origin})
 		sizes = append(sizes, len(raw))
 		stats.Entries += entries
@@ -136,7 +137,7 @@ func headManifest(view *ledger.DB, height uint64) (*Manifest, error) {
 // buildChunks cuts view's state into chunks of about chunkSize in trie-key
 // order, each with the proof of its edges against root, and passes each to
 // emit with its origin and entry count.
-func buildChunks(view *ledger.DB, root common.Hash, chunkSize int, emit func(origin common.Hash, raw []byte, entries int) error) error {
+func buildChunks(ctx context.Context, view *ledger.DB, root common.Hash, chunkSize int, emit func(origin common.Hash, raw []byte, entries int) error) error {
 	entries, err := view.StateInTrieOrder()
 	if err != nil {
 		return err
@@ -151,6 +152,9 @@ func buildChunks(view *ledger.DB, root common.Hash, chunkSize int, emit func(ori
 		size   int
 	)
 	flush := func(last common.Hash) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		proof, err := prover.ProveRange(origin, last)
 		if err != nil {
 			return err

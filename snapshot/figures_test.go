@@ -63,7 +63,7 @@ func TestSnapshotFigures(t *testing.T) {
 			t.Fatal(err)
 		}
 		t0 := time.Now()
-		_, stats, err := Export(c.Ledger.DB(), ExportOptions{TmpDir: dir}, out)
+		_, stats, err := Export(context.Background(), c.Ledger.DB(), ExportOptions{TmpDir: dir}, out)
 		out.Close()
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -53,7 +54,7 @@ func buildChainOn(t testing.TB, store ledger.Store, blocks, accounts int) *chain
 func exportBytes(t testing.TB, c *chaingen.Chain, chunkSize int) ([]byte, *Manifest) {
 	t.Helper()
 	var buf bytes.Buffer
-	m, _, err := Export(c.Ledger.DB(), ExportOptions{ChunkSize: chunkSize, TmpDir: t.TempDir()}, &buf)
+	m, _, err := Export(context.Background(), c.Ledger.DB(), ExportOptions{ChunkSize: chunkSize, TmpDir: t.TempDir()}, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}

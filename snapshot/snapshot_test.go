@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"errors"
 	"io"
@@ -261,7 +262,7 @@ func TestTrustedBlock(t *testing.T) {
 // TestExportRefusesPastHeight: the store keeps only its head's trie.
 func TestExportRefusesPastHeight(t *testing.T) {
 	c := buildChain(t, 2, 2)
-	_, _, err := Export(c.Ledger.DB(), ExportOptions{Height: 1}, io.Discard)
+	_, _, err := Export(context.Background(), c.Ledger.DB(), ExportOptions{Height: 1}, io.Discard)
 	if !errors.Is(err, ErrNotFinalState) {
 		t.Fatalf("got %v, want %v", err, ErrNotFinalState)
 	}

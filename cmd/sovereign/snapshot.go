@@ -117,7 +117,7 @@ func runSnapshotExport(c *cli.Context) error {
 		stats snapshot.ExportStats
 	)
 	err = writeAtomically(out, func(f *os.File) (err error) {
-		m, stats, err = snapshot.Export(ledger.NewDB(store), snapshot.ExportOptions{Height: c.Uint64("height"), TmpDir: filepath.Dir(out)}, f)
+		m, stats, err = snapshot.Export(c.Context, ledger.NewDB(store), snapshot.ExportOptions{Height: c.Uint64("height"), TmpDir: filepath.Dir(out)}, f)
 		return err
 	})
 	if err != nil {
