@@ -2,11 +2,10 @@ package snapshot
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -133,27 +132,12 @@ func registerAccounts(t testing.TB, store ledger.Store, n, perBlock int) *chaing
 	bank := chaingen.Bank(0)
 	for done := 0; done < n; done += perBlock {
 		m := min(perBlock, n-done)
-		txs := make([]*chain.Tx, m)
-		first := c.Nonce(bank)
-		for i := 1; i < m; i++ {
-			c.Nonce(bank)
+		keys := make([]*ecdsa.PrivateKey, m)
+		bodies := make([]chain.Body, m)
+		for i := range bodies {
+			keys[i], bodies[i] = bank, chain.RegisterAccount{Account: fresh(done + i)}
 		}
-		var wg sync.WaitGroup
-		workers := runtime.GOMAXPROCS(0)
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; i < m; i += workers {
-					tx := chain.NewTx(c.Genesis.ChainID, first+uint64(i), chain.RegisterAccount{Account: fresh(done + i)})
-					if err := tx.Sign(bank); err != nil {
-						panic(err)
-					}
-					txs[i] = tx
-				}
-			}()
-		}
-		wg.Wait()
+		txs := c.SignMany(keys, bodies)
 		if _, err := c.Next(txs); err != nil {
 			t.Fatal(err)
 		}

@@ -10,10 +10,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/devnet"
-	"github.com/sovereign-ledger/sovereign/p2p"
 )
 
 // TestSnapshotJoinAndCLI runs 4 validators of the built binary that take a
@@ -32,13 +30,8 @@ func TestSnapshotJoinAndCLI(t *testing.T) {
 		t.Skip("real-process cluster test")
 	}
 	t.Setenv("SOV_SNAPSHOT_INTERVAL", "10")
-	obsDir := t.TempDir()
-	obsKey, _ := crypto.GenerateKey()
-	if err := crypto.SaveECDSA(filepath.Join(obsDir, "nodekey"), obsKey); err != nil {
-		t.Fatal(err)
-	}
-	obsID, _ := p2p.PeerID(obsKey)
-	c := newCluster(t, 4, []string{obsID.String()})
+	obsDir := observerDir(t)
+	c := newCluster(t, 4, []string{observerID(t, obsDir)})
 	urls := []string{c.rpc(0), c.rpc(1), c.rpc(2), c.rpc(3)}
 	c.waitHeight(2, 60*time.Second, urls...)
 
