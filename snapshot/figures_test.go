@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -45,6 +46,19 @@ func TestSnapshotFigures(t *testing.T) {
 	start := time.Now()
 	c := registerAccounts(t, src, accounts, 5000)
 	t.Logf("built %d blocks registering %d accounts in %s", c.Ledger.Head().Height, accounts, time.Since(start).Round(time.Second))
+	// What the export holds in memory: the whole state in trie order.
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	entries, err := c.Ledger.DB().StateInTrieOrder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	t.Logf("the state in trie order holds %.0f MB of heap: %.0f bytes per entry", float64(after.HeapAlloc-before.HeapAlloc)/1e6,
+		float64(after.HeapAlloc-before.HeapAlloc)/float64(len(entries)))
+	runtime.KeepAlive(entries)
 	chainFile := filepath.Join(dir, "chain.sovx")
 	f, err := os.Create(chainFile)
 	if err != nil {
