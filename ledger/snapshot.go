@@ -24,13 +24,17 @@ import (
 // absent on a store that holds the chain from genesis.
 var metaSnapshotBase = []byte{kMeta, 's'}
 
+// metaImporting marks a store a snapshot import is writing: written before
+// anything else, deleted with the genesis hash's write at the end.
+var metaImporting = []byte{kMeta, 'i'}
+
 // ErrSnapshotRoot means an imported state does not hash to the state root
 // of the header it came with.
 var ErrSnapshotRoot = errors.New("snapshot state does not match the header's state root")
 
 // ErrStoreNotEmpty means a snapshot was to be imported into a store that
-// already holds a chain.
-var ErrStoreNotEmpty = errors.New("store already holds a chain")
+// holds a chain, or data that is not an interrupted import's.
+var ErrStoreNotEmpty = errors.New("store is not empty")
 
 // viewStore is a read-only Store over a View.
 type viewStore struct{ v View }
@@ -167,21 +171,19 @@ type StateImport struct {
 // importBatchBytes is how much an import writes per synced batch.
 const importBatchBytes = 16 << 20
 
-// NewStateImport starts an import into kv, which must hold no chain. A
-// store without a genesis hash but with entries is what an interrupted
-// import leaves (the genesis hash is written last, and every other writer
-// commits it with its first batch): it is cleared first, so a join can be
-// retried without the operator deleting the data dir.
+// NewStateImport starts an import into kv, which must be empty or hold
+// what an interrupted import left (its marker, no genesis hash): that is
+// cleared first, so a join can be retried without the operator deleting
+// the data dir. Anything else is refused and left as it is.
 func NewStateImport(kv Store) (*StateImport, error) {
 	db := &DB{kv: kv}
-	if _, ok, err := db.GenesisHash(); err != nil || ok {
-		if err == nil {
-			err = ErrStoreNotEmpty
-		}
+	if err := clearInterruptedImport(kv); err != nil {
 		return nil, fmt.Errorf("start snapshot import: %w", err)
 	}
-	if err := clearStore(kv); err != nil {
-		return nil, fmt.Errorf("clear an interrupted snapshot import: %w", err)
+	b := kv.NewBatch()
+	b.Put(metaImporting, []byte{})
+	if err := kv.Write(b); err != nil {
+		return nil, fmt.Errorf("start snapshot import: %w", err)
 	}
 	im := &StateImport{db: db, batch: kv.NewBatch()}
 	im.stack = trie.NewStackTrie(func(path []byte, hash common.Hash, blob []byte) {
@@ -271,10 +273,32 @@ func (im *StateImport) Finish(g *chain.Genesis, block *chain.Block, cert *chain.
 	}
 	b := im.db.kv.NewBatch()
 	b.Put(metaGenesis, gh[:])
+	b.Delete(metaImporting)
 	if err := im.db.kv.Write(b); err != nil {
 		return fmt.Errorf("finish snapshot import: %w", err)
 	}
 	return nil
+}
+
+// clearInterruptedImport makes kv empty if it holds only an interrupted
+// import, and refuses it if it holds anything else.
+func clearInterruptedImport(kv Store) error {
+	empty := true
+	if err := kv.Scan(nil, nil, false, func(_, _ []byte) bool { empty = false; return false }); err != nil || empty {
+		return err
+	}
+	marker, err := kv.Get(metaImporting)
+	if err != nil {
+		return err
+	}
+	genesis, err := kv.Get(metaGenesis)
+	if err != nil {
+		return err
+	}
+	if marker == nil || genesis != nil {
+		return ErrStoreNotEmpty
+	}
+	return clearStore(kv)
 }
 
 // clearStore deletes every entry of kv, a batch at a time.

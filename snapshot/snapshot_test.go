@@ -281,8 +281,8 @@ func TestImportRefusesNonEmptyStore(t *testing.T) {
 }
 
 // TestImportClearsAnInterruptedImport: a store left by an interrupted
-// import (entries, no genesis hash) is cleared, so the retried import holds
-// exactly the snapshot's state.
+// import (its marker, no genesis hash) is cleared, so the retried import
+// holds exactly the snapshot's state; a store of other data is refused.
 func TestImportClearsAnInterruptedImport(t *testing.T) {
 	c := buildChain(t, 2, 10)
 	raw, _ := exportBytes(t, c, 1<<10)
@@ -290,6 +290,16 @@ func TestImportClearsAnInterruptedImport(t *testing.T) {
 	b := store.NewBatch()
 	b.Put([]byte("Sleft-over state entry"), []byte{0x80})
 	b.Put([]byte("Tleft-over trie node"), []byte{1})
+	if err := store.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	// Data that is not an import's is refused, and left alone.
+	if _, _, err := ImportFile(store, Trust{Genesis: c.Genesis}, bytes.NewReader(raw)); !errors.Is(err, ledger.ErrStoreNotEmpty) {
+		t.Fatalf("import into a store of other data: %v, want %v", err, ledger.ErrStoreNotEmpty)
+	}
+	// An interrupted import's (its marker) is cleared.
+	b = store.NewBatch()
+	b.Put([]byte("Mi"), []byte{})
 	if err := store.Write(b); err != nil {
 		t.Fatal(err)
 	}
@@ -302,5 +312,8 @@ func TestImportClearsAnInterruptedImport(t *testing.T) {
 	}
 	if err := l.CheckConsistency(); err != nil {
 		t.Fatalf("after a retried import: %v", err)
+	}
+	if v, _ := store.Get([]byte("Mi")); v != nil {
+		t.Fatal("the import marker outlived a finished import")
 	}
 }
