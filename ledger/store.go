@@ -86,7 +86,7 @@ func (s *DB) BlockByHeight(h uint64) (*chain.Block, error) {
 		return nil, fmt.Errorf("read block %d: %w", h, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("block %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("block", h)
 	}
 	return chain.DecodeBlock(raw)
 }
@@ -110,7 +110,7 @@ func (s *DB) Certificate(h uint64) (*chain.Certificate, error) {
 		return nil, err
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("certificate %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("certificate", h)
 	}
 	c := new(chain.Certificate)
 	if err := rlp.DecodeBytes(raw, c); err != nil {
@@ -126,7 +126,7 @@ func (s *DB) Receipts(h uint64) ([]*chain.Receipt, error) {
 		return nil, err
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("receipts %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("receipts", h)
 	}
 	var rs []*chain.Receipt
 	if err := rlp.DecodeBytes(raw, &rs); err != nil {

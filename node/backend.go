@@ -113,7 +113,14 @@ func (b *Backend) Info() rpc.ChainStatus {
 		Validators:  validatorsOrNone(b.Ledger, head.Height),
 		Self:        b.Self,
 		PeerCount:   peers,
+		HistoryFrom: b.historyFrom(),
 	}
+}
+
+// historyFrom is the snapshot base (0 for a node with the full history).
+func (b *Backend) historyFrom() uint64 {
+	base, _, _ := b.Ledger.DB().SnapshotBase()
+	return base
 }
 
 func (b *Backend) WaitFinal(ctx context.Context, h uint64) error {

@@ -84,6 +84,7 @@ func (n *Node) startNetwork() error {
 		Validators: vals,
 		Observers:  observers,
 		Blocks:     blockSource{n},
+		Snapshots:  n.snapshotSource(),
 		Log:        n.log,
 		Topics: map[p2p.Topic]p2p.Validator{
 			p2p.TopicTxs:       n.validateTxBatch,

@@ -61,7 +61,8 @@ type Config struct {
 	Validators []common.Address // validators admitted by the gater at start (SetValidators replaces them)
 	Observers  []peer.ID        // extra peers admitted by the gater
 	Topics     map[Topic]Validator
-	Blocks     BlockSource // serves sync requests; nil serves nothing
+	Blocks     BlockSource    // serves sync requests; nil serves nothing
+	Snapshots  SnapshotSource // serves snapshot requests; nil serves nothing
 	Log        *slog.Logger
 }
 
@@ -142,6 +143,9 @@ func New(cfg Config) (*Network, error) {
 	}
 	if cfg.Blocks != nil {
 		h.SetStreamHandler(n.syncProtocol(), n.serveSync)
+	}
+	if cfg.Snapshots != nil {
+		h.SetStreamHandler(n.snapshotProtocol(), n.serveSnapshot)
 	}
 	n.wg.Add(1)
 	go n.keepConnected(ctx)

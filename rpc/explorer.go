@@ -103,6 +103,11 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 	if err == nil {
 		err = setErr
 	}
+	if errors.Is(err, chain.ErrBeforeSnapshot) {
+		// The walk derives each seed from genesis on; a node that joined
+		// from a snapshot never had the blocks before it.
+		return nil, newError(CodeNotFound, ErrCodeBeforeSnapshot, "the key's path is walked from genesis, and this node's history starts at height %d (the snapshot it joined from): ask a node that keeps the full history", st.HistoryFrom)
+	}
 	if err != nil {
 		return nil, internalError("walk the key's path", err)
 	}

@@ -36,6 +36,7 @@ func newApp() *cli.App {
 			dbCommand,
 			exportCommand,
 			importCommand,
+			snapshotCommand,
 			auditCommand,
 			configCommand,
 		},

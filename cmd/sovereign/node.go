@@ -66,6 +66,9 @@ func runNode(c *cli.Context) error {
 	}
 	opsConfig(c, &cfg)
 	governanceConfig(c, &cfg)
+	if err := snapshotSyncConfig(c, &cfg); err != nil {
+		return err
+	}
 	if err := rpcEdgeConfig(c, &cfg); err != nil {
 		return err
 	}
