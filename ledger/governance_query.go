@@ -53,27 +53,5 @@ func (l *Ledger) Proposal(id common.Hash) (*chain.Proposal, bool, error) {
 // in committed state, by offender then height and round, only against
 // offender when given, at most limit records.
 func (l *Ledger) ProposalEvidenceRecords(offender *common.Address, limit int) ([]chain.ProposalEvidenceRecord, error) {
-	prefix := prefixed(kState, []byte{chain.PrefixGovernance, 'x'})
-	if offender != nil {
-		prefix = append(prefix, offender[:]...)
-	}
-	end := prefixed(kState, []byte{chain.PrefixGovernance, 'x' + 1})
-	var out []chain.ProposalEvidenceRecord
-	var derr error
-	err := l.store.scan(prefix, end, false, func(k, v []byte) bool {
-		if len(out) >= limit || !bytes.HasPrefix(k, prefix) {
-			return false
-		}
-		var rec chain.ProposalEvidenceRecord
-		if err := rlp.DecodeBytes(v, &rec); err != nil {
-			derr = fmt.Errorf("decode proposal evidence %x: %w", k[1:], err)
-			return false
-		}
-		out = append(out, rec)
-		return true
-	})
-	if err == nil {
-		err = derr
-	}
-	return out, err
+	return scanRecords[chain.ProposalEvidenceRecord](l, []byte{chain.PrefixGovernance, 'x'}, []byte{chain.PrefixGovernance, 'x' + 1}, offender, limit, "proposal evidence")
 }
