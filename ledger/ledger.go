@@ -39,9 +39,10 @@ type Option func(*Ledger)
 // the same certificate, so its signatures are recovered once per node.
 func WithRecoverer(r chain.Recoverer) Option { return func(l *Ledger) { l.recover = r } }
 
-// WithoutReadCaches sends every trie read to the store: for tests that
-// inject storage failures (MemStore.Fail) and must see them on every read.
-func WithoutReadCaches() Option { return func(l *Ledger) { l.store.nodes = nil } }
+// WithoutReadCaches sends every state and trie read to the store: for tests
+// that inject storage failures (MemStore.Fail) and must see them on every
+// read.
+func WithoutReadCaches() Option { return func(l *Ledger) { l.store.state, l.store.nodes = nil, nil } }
 
 // Execution is the outcome of running a block on the head state.
 type Execution struct {
@@ -60,7 +61,7 @@ var ErrGenesisMismatch = errors.New("stored chain has a different genesis")
 // OpenLedger opens the chain in store, committing genesis into an empty store
 // and refusing a store whose genesis differs.
 func OpenLedger(kv Store, g *chain.Genesis, opts ...Option) (*Ledger, error) {
-	store := &DB{kv: kv, nodes: newReadCache(trieCacheEntries)}
+	store := &DB{kv: kv, state: newReadCache(stateCacheEntries), nodes: newReadCache(trieCacheEntries)}
 	l := &Ledger{store: store, genesis: g, validators: g.ValidatorSet(), results: make(map[common.Hash]*Execution), recover: chain.RecoverSigner}
 	for _, o := range opts {
 		o(l)

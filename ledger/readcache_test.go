@@ -58,3 +58,25 @@ func TestReadCacheServesHits(t *testing.T) {
 		t.Fatalf("%d store reads for three reads of one key, want 1", loads)
 	}
 }
+
+// TestReadCacheAbsentKeys: a missing key is remembered as missing, and a
+// commit that creates it replaces that.
+func TestReadCacheAbsentKeys(t *testing.T) {
+	c := newReadCache(16)
+	loads := 0
+	store := map[string][]byte{}
+	load := func(k []byte) ([]byte, error) { loads++; return store[string(k)], nil }
+	for range 2 {
+		if v, _ := c.get([]byte("policy"), load); v != nil {
+			t.Fatalf("absent key read %q", v)
+		}
+	}
+	if loads != 1 {
+		t.Fatalf("%d store reads for two reads of a missing key, want 1", loads)
+	}
+	store["policy"] = []byte("set")
+	c.committed([]Change{{Key: []byte("policy"), Value: []byte("set")}})
+	if v, _ := c.get([]byte("policy"), load); string(v) != "set" {
+		t.Fatalf("after the commit that created it the key reads %q", v)
+	}
+}

@@ -37,6 +37,7 @@ var (
 // its own key prefix.
 type DB struct {
 	kv    Store
+	state *readCache // flat-state values; nil reads the store every time
 	nodes *readCache // trie nodes by path; nil reads the store every time
 }
 
@@ -56,7 +57,13 @@ func (s *DB) get(key []byte) ([]byte, error) { return s.kv.Get(key) }
 // stateKV reads the committed flat state.
 type stateKV struct{ s *DB }
 
-func (k stateKV) Get(key []byte) ([]byte, error) { return k.s.get(prefixed(kState, key)) }
+func (k stateKV) Get(key []byte) ([]byte, error) {
+	load := func(key []byte) ([]byte, error) { return k.s.get(prefixed(kState, key)) }
+	if k.s.state == nil {
+		return load(key)
+	}
+	return k.s.state.get(key, load)
+}
 
 // StateKV returns the committed state as a KV.
 func (s *DB) StateKV() KV { return stateKV{s} }
@@ -247,6 +254,9 @@ func (s *DB) commit(w blockWrite) error {
 	b.Put(metaHead, heightKey(0, h)[1:])
 	if err := s.kv.Write(b); err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	if s.state != nil {
+		s.state.committed(w.changes)
 	}
 	if s.nodes != nil {
 		s.nodes.committed(trieNodeChanges(w.nodes))
