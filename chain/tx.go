@@ -219,8 +219,8 @@ func DecodeTx(raw []byte) (*Tx, error) {
 }
 
 func (tx *Tx) decode(raw []byte) error {
-	var env txEnvelope
-	if err := rlp.DecodeBytes(raw, &env); err != nil {
+	env, err := decodeEnvelope(raw)
+	if err != nil {
 		return Reject(ErrMalformed, "decode transaction: %v", err)
 	}
 	if len(env.Sigs) > MaxTxSigs {
