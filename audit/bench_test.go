@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/sovereign-ledger/sovereign/audit/chaingen"
+	"github.com/sovereign-ledger/sovereign/internal/cputime"
 	"github.com/sovereign-ledger/sovereign/ledger"
 )
 
@@ -80,7 +81,7 @@ func BenchmarkAudit(b *testing.B) {
 	n := benchTxs(b)
 	path := benchFile(b, n)
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		src, err := OpenFile(path)
 		if err != nil {
@@ -93,7 +94,7 @@ func BenchmarkAudit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tx/s")
-	reportCPU(b, processCPU()-cpu0, n*b.N)
+	reportCPU(b, cputime.Process()-cpu0, n*b.N)
 }
 
 // reportCPU adds the process CPU time (user + system, every thread) per
@@ -121,7 +122,7 @@ func BenchmarkRecoveryFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := crypto.Ecrecover(hash, sig); err != nil {
@@ -130,7 +131,7 @@ func BenchmarkRecoveryFloor(b *testing.B) {
 			}
 		}
 	})
-	cpu := processCPU() - cpu0
+	cpu := cputime.Process() - cpu0
 	b.ReportMetric(cpu.Seconds()/float64(b.N)*1e6, "cpu-µs/op")
 }
 

@@ -1,15 +1,15 @@
 //go:build unix
 
-package audit
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time this process has used (user and system, all
-// threads): on a shared machine it varies far less than wall time.
-func processCPU() time.Duration {
+// Process is the CPU time this process has used, user and system, over all
+// its threads; 0 when it cannot be read.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
