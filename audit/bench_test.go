@@ -81,7 +81,7 @@ func BenchmarkAudit(b *testing.B) {
 	n := benchTxs(b)
 	path := benchFile(b, n)
 	b.ResetTimer()
-	cpu0 := cputime.Process()
+	cpu0 := cputime.Used()
 	for i := 0; i < b.N; i++ {
 		src, err := OpenFile(path)
 		if err != nil {
@@ -94,7 +94,7 @@ func BenchmarkAudit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tx/s")
-	reportCPU(b, cputime.Process()-cpu0, n*b.N)
+	reportCPU(b, cputime.Used()-cpu0, n*b.N)
 }
 
 // reportCPU adds the process CPU time (user + system, every thread) per
@@ -122,7 +122,7 @@ func BenchmarkRecoveryFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := cputime.Process()
+	cpu0 := cputime.Used()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := crypto.Ecrecover(hash, sig); err != nil {
@@ -131,7 +131,7 @@ func BenchmarkRecoveryFloor(b *testing.B) {
 			}
 		}
 	})
-	cpu := cputime.Process() - cpu0
+	cpu := cputime.Used() - cpu0
 	b.ReportMetric(cpu.Seconds()/float64(b.N)*1e6, "cpu-µs/op")
 }
 
