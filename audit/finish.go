@@ -29,8 +29,15 @@ func (a *auditor) finish() error {
 			info := a.inv.assets[sym]
 			rep.Supply = append(rep.Supply, AssetSupply{Asset: sym, Minted: info.Minted, Burned: info.Burned, Outstanding: a.inv.held[sym]})
 		}
+		genesis := map[common.Address]bool{}
 		for _, v := range a.g.Validators {
+			genesis[v.Address] = true
 			rep.Validators = append(rep.Validators, *a.vstats[v.Address])
+		}
+		for _, v := range slices.SortedFunc(maps.Keys(a.vstats), func(x, y common.Address) int { return x.Cmp(y) }) {
+			if !genesis[v] { // validators added by governance, after the genesis ones
+				rep.Validators = append(rep.Validators, *a.vstats[v])
+			}
 		}
 	}
 	if len(rep.KeyPath) > keyPathLength {

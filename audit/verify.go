@@ -50,7 +50,6 @@ type auditor struct {
 	stored  *ledger.DB // the source's own storage, when it has one
 	l       *ledger.Ledger
 	g       *chain.Genesis
-	vs      *chain.ValidatorSet
 	rep     *Report
 	checks  checks
 	inv     *invariants
@@ -199,7 +198,7 @@ func (a *auditor) openGenesis() error {
 	if err != nil {
 		return fmt.Errorf("open the re-execution ledger: %w", err)
 	}
-	a.l, a.g, a.vs, a.prev = l, g, g.ValidatorSet(), l.Head()
+	a.l, a.g, a.prev = l, g, l.Head()
 	if l.Head().Height != 0 {
 		return fmt.Errorf("the store to import into already holds a chain (height %d)", l.Head().Height)
 	}
@@ -245,8 +244,12 @@ func (a *auditor) block(b *chain.Block) error {
 		return a.fail(RuleTime, height, nil, "time %d is not after the parent's %d", h.Time, prev.Time)
 	}
 	a.checks.pass(RuleTime, 1)
-	if h.ValidatorsHash != a.vs.Hash() {
-		return a.fail(RuleValidatorsHash, height, nil, "validators hash %s, the set in force hashes to %s", h.ValidatorsHash, a.vs.Hash())
+	// The set of each height comes from the re-executed state: the set
+	// history that governance writes (ledger.ValidatorsAt), exact for this
+	// height since the re-execution ledger holds block height-2.
+	vs := a.l.ValidatorsAt(height)
+	if h.ValidatorsHash != vs.Hash() {
+		return a.fail(RuleValidatorsHash, height, nil, "validators hash %s, the set in force hashes to %s", h.ValidatorsHash, vs.Hash())
 	}
 	a.checks.pass(RuleValidatorsHash, 1)
 	if height == 1 {
@@ -258,15 +261,15 @@ func (a *auditor) block(b *chain.Block) error {
 	}
 	st := a.l.State()
 	seed := st.Seed()
-	if !consensus.IsRightfulProposer(a.vs, seed, h.Round, h.Proposer) {
-		return a.fail(RuleProposer, height, nil, "proposer %s does not hold the sovereign key at round %d (%s does)", h.Proposer, h.Round, a.vs.Holder(seed, h.Round))
+	if !consensus.IsRightfulProposer(vs, seed, h.Round, h.Proposer) {
+		return a.fail(RuleProposer, height, nil, "proposer %s does not hold the sovereign key at round %d (%s does)", h.Proposer, h.Round, vs.Holder(seed, h.Round))
 	}
 	a.checks.pass(RuleProposer, 1)
 	if err := a.l.VerifyReveal(h.Proposer, h.Reveal); err != nil {
 		return a.fail(RuleReveal, height, nil, "%v", err)
 	}
 	a.checks.pass(RuleReveal, 1)
-	a.participation(h, seed)
+	a.participation(h, seed, vs)
 	return a.execute(b)
 }
 
@@ -280,12 +283,13 @@ func (a *auditor) certify(c *chain.Certificate, prev *chain.Header) error {
 	case c.Height != prev.Height || c.BlockHash != prev.Hash():
 		return a.fail(RuleCertificate, prev.Height, nil, "certificate is for block %d %s, not block %d %s", c.Height, c.BlockHash, prev.Height, prev.Hash())
 	}
-	if err := c.Verify(a.g.ChainID, a.vs); err != nil {
+	vs := a.l.ValidatorsAt(c.Height) // the certificate's own height
+	if err := c.Verify(a.g.ChainID, vs); err != nil {
 		return a.fail(RuleCertificate, prev.Height, nil, "%v", err)
 	}
 	a.checks.pass(RuleCertificate, 1)
 	for _, s := range c.Sigs {
-		a.vstats[s.Validator].Signed++
+		a.stats(s.Validator, vs).Signed++
 	}
 	if a.pending != nil {
 		if err := a.l.Commit(a.pending.Block, c); err != nil {
@@ -311,10 +315,10 @@ func (a *auditor) finalCertificate() error {
 }
 
 // participation counts who produced the block and whose turns it skipped.
-func (a *auditor) participation(h *chain.Header, seed common.Hash) {
-	a.vstats[h.Proposer].Proposed++
-	order := a.vs.HolderOrder(seed)
-	a.vstats[order[0]].HolderTurns++
+func (a *auditor) participation(h *chain.Header, seed common.Hash, vs *chain.ValidatorSet) {
+	a.stats(h.Proposer, vs).Proposed++
+	order := vs.HolderOrder(seed)
+	a.stats(order[0], vs).HolderTurns++
 	// Round r's holder is order[r mod n]: each round before the block's
 	// was a turn its holder missed (counted without a loop over rounds, so a
 	// hostile round number costs nothing).
@@ -324,7 +328,7 @@ func (a *auditor) participation(h *chain.Header, seed common.Hash) {
 		if uint64(i) < uint64(h.Round)%n {
 			missed++
 		}
-		a.vstats[v].Missed += missed
+		a.stats(v, vs).Missed += missed
 	}
 	a.rep.KeyPath = append(a.rep.KeyPath, KeyStep{Height: h.Height, Round: h.Round, Proposer: h.Proposer})
 	if len(a.rep.KeyPath) > 2*keyPathLength {
@@ -470,4 +474,16 @@ func (a *auditor) receipts(b *chain.Block, rs []*chain.Receipt) {
 			}
 		}
 	}
+}
+
+// stats is the participation record of validator v, made when a validator
+// added by governance first appears (vs is the set it appears in).
+func (a *auditor) stats(v common.Address, vs *chain.ValidatorSet) *ValidatorStats {
+	st := a.vstats[v]
+	if st == nil {
+		val, _ := vs.Get(v)
+		st = &ValidatorStats{Address: v, Power: val.Power}
+		a.vstats[v] = st
+	}
+	return st
 }

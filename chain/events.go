@@ -128,6 +128,10 @@ func derivedEvent(tx *Tx, r *Receipt) (Event, bool) {
 		v := b.A
 		return Event{Kind: EventEvidence, Record: tx.Hash(), Accounts: []common.Address{v.Validator, sender}, At: v.Height,
 			Step: v.Type.String(), Ref: fmt.Sprintf("%d/%d", v.Height, v.Round)}, true
+	case ProposalEvidence:
+		p := b.A
+		return Event{Kind: EventEvidence, Record: tx.Hash(), Accounts: []common.Address{p.Proposer, sender}, At: p.Height,
+			Step: "proposal", Ref: fmt.Sprintf("%d/%d", p.Height, p.Round)}, true
 	}
 	return Event{}, false
 }

@@ -55,6 +55,10 @@ type Params struct {
 	// AliasSalt salts the hashes under which aliases are bound
 	// (chain/alias.go); empty: derived from the chain id.
 	AliasSalt hexutil.Bytes `json:"alias_salt,omitempty"`
+	// GovernanceDelay is how many blocks after its approval a governance
+	// change takes effect; values below MinGovernanceDelay (and zero) mean
+	// MinGovernanceDelay (chain/governance.go).
+	GovernanceDelay uint64 `json:"governance_delay,omitempty"`
 }
 
 // DefaultMaxExpiriesPerBlock bounds the chain's own work at a block

@@ -153,7 +153,7 @@ func (tx *Tx) Sender() (common.Address, error) {
 }
 
 // Recoveries counts the secp256k1 recoveries this process has done, by
-// what was signed. A node recovers each signature once (ADR 0053), and the
+// what was signed. A node recovers each signature once (ADR 0056), and the
 // metric sovereign_signature_recoveries_total reads these counters to show
 // it; they are process-wide because recovery happens where no node is known.
 var Recoveries struct {

@@ -3,7 +3,6 @@ package chainfile
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,7 +49,6 @@ var (
 type Writer struct {
 	w      *bufio.Writer
 	blocks uint64
-	head   [5]byte
 }
 
 // NewWriter writes the file header and the genesis frame.
@@ -60,27 +58,13 @@ func NewWriter(w io.Writer, g *chain.Genesis) (*Writer, error) {
 		return nil, fmt.Errorf("encode genesis: %w", err)
 	}
 	cw := &Writer{w: bufio.NewWriterSize(w, 1<<20)}
-	var hdr [len(Magic) + 2]byte
-	copy(hdr[:], Magic)
-	binary.BigEndian.PutUint16(hdr[len(Magic):], Version)
-	if _, err := cw.w.Write(hdr[:]); err != nil {
+	if err := WriteFileHeader(cw.w, Magic, Version); err != nil {
 		return nil, err
 	}
 	return cw, cw.frame(KindGenesis, raw)
 }
 
-func (w *Writer) frame(kind byte, payload []byte) error {
-	if len(payload) > MaxFrame {
-		return fmt.Errorf("frame of %d bytes exceeds %d", len(payload), MaxFrame)
-	}
-	w.head[0] = kind
-	binary.BigEndian.PutUint32(w.head[1:], uint32(len(payload)))
-	if _, err := w.w.Write(w.head[:]); err != nil {
-		return err
-	}
-	_, err := w.w.Write(payload)
-	return err
-}
+func (w *Writer) frame(kind byte, payload []byte) error { return WriteFrame(w.w, kind, payload) }
 
 // WriteBlock appends a block.
 func (w *Writer) WriteBlock(b *chain.Block) error { return w.WriteRawBlock(b.Bytes()) }
@@ -131,17 +115,16 @@ type Reader struct {
 // NewReader checks the file header and reads the genesis frame.
 func NewReader(r io.Reader) (*Reader, error) {
 	cr := &Reader{r: bufio.NewReaderSize(r, 1<<20)}
-	var hdr [len(Magic) + 2]byte
-	if _, err := io.ReadFull(cr.r, hdr[:]); err != nil {
+	v, ok, err := ReadFileHeader(cr.r, Magic)
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("%w: header: %v", ErrNotChainFile, err)
-	}
-	if string(hdr[:len(Magic)]) != Magic {
-		return nil, fmt.Errorf("%w: magic %q", ErrNotChainFile, hdr[:len(Magic)])
-	}
-	if v := binary.BigEndian.Uint16(hdr[len(Magic):]); v != Version {
+	case !ok:
+		return nil, fmt.Errorf("%w: magic is another", ErrNotChainFile)
+	case v != Version:
 		return nil, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, v, Version)
 	}
-	cr.offset = int64(len(hdr))
+	cr.offset = int64(len(Magic) + 2)
 	kind, payload, err := cr.next()
 	if err != nil {
 		return nil, err
@@ -167,23 +150,21 @@ func (r *Reader) GenesisJSON() []byte { return bytes.Clone(r.raw) }
 func (r *Reader) Offset() int64 { return r.offset }
 
 func (r *Reader) next() (byte, []byte, error) {
-	var head [5]byte
-	if _, err := io.ReadFull(r.r, head[:]); err != nil {
-		if err == io.EOF {
-			return 0, nil, fmt.Errorf("%w: ends after %d blocks without its end marker", ErrTruncated, r.blocks)
-		}
+	kind, payload, err := ReadFrame(r.r)
+	var fe *FrameError
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrFrameTooLarge):
+		return 0, nil, fmt.Errorf("%w: %v after %d blocks", ErrMalformed, err, r.blocks)
+	case errors.As(err, &fe) && fe.Want > 0:
+		return 0, nil, fmt.Errorf("%w: ends inside the frame after block %d (%d of its %d bytes)", ErrTruncated, r.blocks, fe.Got, fe.Want)
+	case errors.Is(err, io.EOF):
+		return 0, nil, fmt.Errorf("%w: ends after %d blocks without its end marker", ErrTruncated, r.blocks)
+	default:
 		return 0, nil, fmt.Errorf("%w: frame header after %d blocks: %v", ErrTruncated, r.blocks, err)
 	}
-	n := binary.BigEndian.Uint32(head[1:])
-	if n > MaxFrame {
-		return 0, nil, fmt.Errorf("%w: frame of %d bytes after %d blocks", ErrMalformed, n, r.blocks)
-	}
-	payload := make([]byte, n)
-	if got, err := io.ReadFull(r.r, payload); err != nil {
-		return 0, nil, fmt.Errorf("%w: ends inside the frame after block %d (%d of its %d bytes)", ErrTruncated, r.blocks, got, n)
-	}
-	r.offset += int64(len(head)) + int64(n)
-	return head[0], payload, nil
+	r.offset += FrameHeaderSize + int64(len(payload))
+	return kind, payload, nil
 }
 
 // NextRaw returns the next block's canonical encoding, or io.EOF after the

@@ -53,10 +53,22 @@ const (
 
 // Config configures a Machine.
 type Config struct {
-	ChainID    string
+	ChainID string
+	// ValidatorsAt is the validator set in force at a height: the set
+	// whose key holders propose, whose votes count and whose power signs
+	// the height's certificate. The machine asks it when it enters a
+	// height (for that height and, for buffered messages, the next) and
+	// when it checks a certificate (for the certificate's own height). It
+	// must be a pure function of the chain decided so far; a chain whose
+	// set changes only at heights fixed two or more blocks ahead (the
+	// ledger's governance rule) answers height h+1 once h-1 is decided.
+	ValidatorsAt func(height uint64) *chain.ValidatorSet
+	// Validators is the one set of every height, when ValidatorsAt is nil.
 	Validators *chain.ValidatorSet
 	// Signer is the validator's key; nil makes an observer that follows
-	// and decides but never votes or proposes.
+	// and decides but never votes or proposes. A signer whose address is
+	// not in the set of a height follows that height as an observer does
+	// (a validator added or rotated in later, or removed).
 	Signer Signer
 	App    App
 
@@ -117,17 +129,28 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// setAt is the validator set of height h.
+func (c Config) setAt(h uint64) *chain.ValidatorSet {
+	if c.ValidatorsAt != nil {
+		if vs := c.ValidatorsAt(h); vs != nil {
+			return vs
+		}
+		return chain.NewValidatorSet(nil)
+	}
+	return c.Validators
+}
+
 func (c Config) validate() error {
 	if c.ChainID == "" {
 		return fmt.Errorf("consensus config: chain id is empty")
 	}
-	if c.Validators == nil || c.Validators.Size() == 0 || c.Validators.TotalPower() == 0 {
+	if c.ValidatorsAt == nil && (c.Validators == nil || c.Validators.Size() == 0 || c.Validators.TotalPower() == 0) {
 		return fmt.Errorf("consensus config: validator set is empty")
 	}
 	if c.App == nil {
 		return fmt.Errorf("consensus config: App is nil")
 	}
-	if c.Signer != nil {
+	if c.Signer != nil && c.ValidatorsAt == nil {
 		if _, ok := c.Validators.Get(c.Signer.Address()); !ok {
 			return fmt.Errorf("consensus config: signer %s is not a validator (use a nil Signer for an observer)", c.Signer.Address())
 		}

@@ -94,6 +94,9 @@ func (m *Machine) acceptProposal(p *Proposal) {
 		rs.proposal = p
 	} else if rs.proposal.Block.Hash() != hash {
 		rs.extraBlocks++ // an equivocating holder; keep a few of its blocks
+		if rs.extraBlocks == 1 {
+			m.evidence = append(m.evidence, Evidence{ProposalA: rs.proposal, ProposalB: p, Holder: holder})
+		}
 		if rs.extraBlocks >= maxBlocksPerRound {
 			return
 		}
@@ -161,7 +164,7 @@ func (m *Machine) buffer(msg Message) error {
 			return nil
 		}
 	}
-	signer, err := m.signerOf(msg)
+	signer, err := m.signerOf(msg, m.cfg.setAt(m.height+1))
 	if err != nil {
 		return err
 	}
@@ -181,11 +184,11 @@ func (m *Machine) buffer(msg Message) error {
 	return nil
 }
 
-// signerOf verifies that msg is signed by a validator and returns it: a
-// vote by the validator it names, a proposal by any validator.
-func (m *Machine) signerOf(msg Message) (common.Address, error) {
+// signerOf verifies that msg is signed by a validator of vs and returns
+// it: a vote by the validator it names, a proposal by any validator.
+func (m *Machine) signerOf(msg Message, vs *chain.ValidatorSet) (common.Address, error) {
 	if v := msg.Vote; v != nil {
-		if _, ok := m.vs.Get(v.Validator); !ok {
+		if _, ok := vs.Get(v.Validator); !ok {
 			return common.Address{}, fmt.Errorf("%w: %s", ErrUnknownValidator, v)
 		}
 		return v.Validator, m.verifyVote(v)
@@ -195,7 +198,7 @@ func (m *Machine) signerOf(msg Message) (common.Address, error) {
 	if err != nil {
 		return common.Address{}, fmt.Errorf("%w: proposal h=%d r=%d: %v", ErrBadSignature, p.Height, p.Round, err)
 	}
-	if _, ok := m.vs.Get(signer); !ok {
+	if _, ok := vs.Get(signer); !ok {
 		return common.Address{}, fmt.Errorf("%w: proposal h=%d r=%d signed by %s", ErrUnknownValidator, p.Height, p.Round, signer)
 	}
 	return signer, nil
@@ -223,10 +226,15 @@ func (m *Machine) recover(hash common.Hash, sig []byte) (common.Address, error) 
 	return chain.RecoverSigner(hash, sig)
 }
 
-// verifyCert is chain.Certificate.Verify, or the same rules over
-// Config.Recover when one is set.
+// verifyCert is chain.Certificate.Verify against the set of the
+// certificate's own height, or the same rules over Config.Recover when one
+// is set.
 func (m *Machine) verifyCert(c *chain.Certificate) error {
-	return c.VerifyWith(m.cfg.ChainID, m.vs, m.recover)
+	vs := m.vs
+	if c.Height != m.height {
+		vs = m.cfg.setAt(c.Height)
+	}
+	return c.VerifyWith(m.cfg.ChainID, vs, m.recover)
 }
 
 func verifyVoteSig(chainID string, v *Vote) error {

@@ -60,9 +60,10 @@ type buffered struct {
 // Algorithm 1 as a deterministic state machine. It is not safe for
 // concurrent use; the node drives it from one goroutine.
 type Machine struct {
-	cfg  Config
-	vs   *chain.ValidatorSet
-	self common.Address // zero for an observer
+	cfg    Config
+	vs     *chain.ValidatorSet // the set of the current height
+	self   common.Address      // zero for an observer
+	member bool                // self is in vs: this node votes and proposes at this height
 
 	height     uint64
 	round      uint32
@@ -130,11 +131,18 @@ func New(cfg Config, start StartState) (*Machine, error) {
 		if lc.Height != start.Height-1 {
 			return nil, fmt.Errorf("consensus start: last commit is for height %d, want %d", lc.Height, start.Height-1)
 		}
-		if err := lc.Verify(cfg.ChainID, cfg.Validators); err != nil {
+		if err := lc.Verify(cfg.ChainID, cfg.setAt(lc.Height)); err != nil {
 			return nil, fmt.Errorf("consensus start: last commit: %w", err)
 		}
 	}
-	m := &Machine{cfg: cfg, vs: cfg.Validators, safety: SafetyRecord{LockedRound: -1, ValidRound: -1}}
+	vs := cfg.setAt(start.Height)
+	if vs.Size() == 0 || vs.TotalPower() == 0 {
+		return nil, fmt.Errorf("consensus start: validator set of height %d is empty", start.Height)
+	}
+	if cfg.MaxBufferedMessages <= 0 {
+		cfg.MaxBufferedMessages = 16 + 16*vs.Size()
+	}
+	m := &Machine{cfg: cfg, vs: vs, safety: SafetyRecord{LockedRound: -1, ValidRound: -1}}
 	if cfg.Signer != nil {
 		m.self = cfg.Signer.Address()
 	}
@@ -153,8 +161,9 @@ func New(cfg Config, start StartState) (*Machine, error) {
 
 func (m *Machine) isValidator() bool { return m.cfg.Signer != nil }
 
-// canSign: a validator whose lost-signer-state watch is over.
-func (m *Machine) canSign() bool { return m.isValidator() && m.watchLeft == 0 }
+// canSign: a validator of the current height whose lost-signer-state
+// watch is over.
+func (m *Machine) canSign() bool { return m.isValidator() && m.member && m.watchLeft == 0 }
 
 // holder is the key holder of round r at the current height.
 func (m *Machine) holder(r uint32) common.Address { return m.order[int(r)%len(m.order)] }
@@ -316,6 +325,9 @@ func (m *Machine) Status() Status {
 // round and lock of a safety record written at this height before a restart.
 func (m *Machine) enterHeight(h uint64, seed common.Hash, lastCommit *chain.Certificate) {
 	m.height, m.seed, m.lastCommit = h, seed, lastCommit
+	m.vs = m.cfg.setAt(h)
+	_, m.member = m.vs.Get(m.self)
+	m.member = m.member && m.isValidator()
 	m.order = m.vs.HolderOrder(seed)
 	m.rounds = make(map[uint32]*roundState)
 	m.roundList = m.roundList[:0]
@@ -344,6 +356,11 @@ func (m *Machine) enterHeight(h uint64, seed common.Hash, lastCommit *chain.Cert
 	m.future = nil
 	for _, b := range buf {
 		if b.msg.Height() != h {
+			continue
+		}
+		// Buffered while the set of h may not have been final yet: a
+		// signer that is not a validator of h is dropped here.
+		if _, ok := m.vs.Get(b.signer); !ok {
 			continue
 		}
 		if b.verified && b.msg.Vote != nil {

@@ -208,7 +208,7 @@ func (s *sim) byzStrongSend(n *simNode, msg Message) {
 			s.send(n.id, Message{Vote: &alt}, b)
 			return
 		}
-	case msg.Proposal != nil && s.vs.Holder(s.seedAt[msg.Proposal.Height], msg.Proposal.Round) == self && msg.Proposal.POLRound < 0:
+	case msg.Proposal != nil && s.setAt(msg.Proposal.Height).Holder(s.seedAt[msg.Proposal.Height], msg.Proposal.Round) == self && msg.Proposal.POLRound < 0:
 		p := msg.Proposal
 		switch s.rng.Intn(4) {
 		case 0: // silent
@@ -241,7 +241,7 @@ func (s *sim) byzServe(n, p *simNode) {
 		lc = n.chain[len(n.chain)-1].Cert
 	}
 	seed := n.seeds[len(n.chain)]
-	forged := buildBlock(&ProposeRequest{Height: h, LastCommit: lc}, s.vs.Holder(seed, 0), 100+uint64(s.rng.Intn(1000)))
+	forged := buildBlock(&ProposeRequest{Height: h, LastCommit: lc}, s.setAt(h).Holder(seed, 0), 100+uint64(s.rng.Intn(1000)))
 	var real *Commit
 	for _, o := range s.nodes {
 		if !o.byz && uint64(len(o.chain)) >= h {
@@ -274,8 +274,8 @@ func (s *sim) byzServe(n, p *simNode) {
 		c.Sigs = nil
 		var power uint64
 		for _, cs := range real.Cert.Sigs {
-			v, _ := s.vs.Get(cs.Validator)
-			if s.vs.HasQuorum(power + v.Power) {
+			v, _ := s.setAt(h).Get(cs.Validator)
+			if s.setAt(h).HasQuorum(power + v.Power) {
 				break
 			}
 			c.Sigs = append(c.Sigs, cs)
@@ -289,7 +289,7 @@ func (s *sim) byzServe(n, p *simNode) {
 		offer = Commit{Block: real.Block, Cert: &c}
 	default: // a forged certificate: real validators, garbage signatures
 		c := byzCert(forged)
-		for _, v := range s.vs.Validators {
+		for _, v := range s.setAt(h).Validators {
 			sig := make([]byte, 65)
 			s.rng.Read(sig[:64])
 			c.Sigs = append(c.Sigs, chain.CommitSig{Validator: v.Address, Sig: sig})

@@ -13,15 +13,16 @@ func (s *sim) onCommit(n *simNode, c Commit) {
 	}
 	// The chain's own check on a sample; the same rules with the shared
 	// recovery cache otherwise.
-	err := c.Cert.VerifyWith(testChainID, s.vs, s.recover)
+	err := c.Cert.VerifyWith(testChainID, s.setAt(h), s.recover)
 	if s.rng.Intn(16) == 0 {
-		err = c.Cert.Verify(testChainID, s.vs)
+		err = c.Cert.Verify(testChainID, s.setAt(h))
 	}
 	if err != nil || c.Cert.BlockHash != b.Hash() || c.Cert.Height != h {
 		s.failf("node %d height %d: bad certificate (%v)", n.id, h, err)
 	}
+	s.noteCertSigners(h, c.Cert)
 	seed := n.seeds[len(n.chain)]
-	if want := s.vs.Holder(seed, b.Header.Round); b.Header.Proposer != want {
+	if want := s.setAt(h).Holder(seed, b.Header.Round); b.Header.Proposer != want {
 		s.failf("node %d height %d: block by %s, the holder of round %d is %s", n.id, h, b.Header.Proposer, b.Header.Round, want)
 	}
 	if c.Cert.Round > uint32(s.stats.maxRound) {
@@ -93,7 +94,7 @@ func (s *sim) checkSigned(n *simNode, msg Message) bool {
 	case msg.Proposal != nil:
 		p := msg.Proposal
 		seed, ok := s.seedAt[p.Height]
-		if !ok || s.vs.Holder(seed, p.Round) != self {
+		if !ok || s.setAt(p.Height).Holder(seed, p.Round) != self {
 			return false // relayed, or a height no honest node decided the seed of yet
 		}
 		k, h = signKey{self, p.Height, p.Round, 0}, p.SignHash(testChainID)
@@ -107,16 +108,27 @@ func (s *sim) checkSigned(n *simNode, msg Message) bool {
 }
 
 func (s *sim) onEvidence(n *simNode, ev Evidence) {
-	key := signKey{ev.A.Validator, ev.A.Height, ev.A.Round, uint8(ev.A.Type)}
+	key := string(ev.Key())
 	if s.evidence[key] {
 		return // already checked when another node reported it
 	}
 	s.evidence[key] = true
-	if err := ev.Verify(testChainID, s.vs); err != nil {
+	if err := ev.Verify(testChainID, s.setAt(evidenceHeight(ev))); err != nil {
 		s.failf("node %d reported bogus evidence: %v", n.id, err)
 		return
 	}
-	if off := s.byAddr[ev.A.Validator]; !off.byz {
+	if ev.ProposalA != nil {
+		s.stats.proposalEvidence++
+	}
+	if off := s.byAddr[ev.OffenderAddress()]; !off.byz {
 		s.failf("node %d accuses honest node %d", n.id, off.id)
 	}
+}
+
+// evidenceHeight is the height of the offence.
+func evidenceHeight(ev Evidence) uint64 {
+	if ev.ProposalA != nil {
+		return ev.ProposalA.Height
+	}
+	return ev.A.Height
 }

@@ -83,7 +83,8 @@ type signKey struct {
 type sim struct {
 	sc     schedule
 	rng    *rand.Rand
-	vs     *chain.ValidatorSet
+	vs     *chain.ValidatorSet // the genesis set
+	sets   []setFrom           // later sets by first height (simsets_test.go)
 	nodes  []*simNode
 	byAddr map[common.Address]*simNode
 	now    uint64
@@ -99,30 +100,36 @@ type sim struct {
 	recovered map[string]common.Address
 	sigOK     map[*Vote]bool
 	propOK    map[*Proposal]propCheck
-	evidence  map[signKey]bool
+	evidence  map[string]bool // by Evidence.Key
 	// collusion bookkeeping
 	colluded map[[2]uint64]bool
 	// Byzantine material: real blocks proposed per height, old messages
 	realBlocks map[uint64][]common.Hash
 	replayPool []Message
 
-	stats simStats
-	trace func(format string, args ...any) // SOV_SIM_TRACE=1 with SOV_SIM_SEED
+	stats  simStats
+	leaver *simNode                         // the validator removed mid-run (simsets_test.go)
+	trace  func(format string, args ...any) // SOV_SIM_TRACE=1 with SOV_SIM_SEED
 }
 
 type simStats struct {
 	ticks, heights, maxRound uint64
 	healTicks                uint64 // ticks from heal until every honest node had the new blocks
 	messages                 uint64
+	joinerSigned             uint64 // certificate signatures by the validator that joined (simsets_test.go)
+	proposalEvidence         uint64 // distinct pieces of proposal-equivocation evidence reported
 }
 
 func newSim(sc schedule) *sim {
 	signers, vs := testValidatorsWeighted(sc.powers)
+	if sc.sets != nil {
+		vs = chain.NewValidatorSet(vs.Validators[:sc.n]) // the last key joins later
+	}
 	s := &sim{
 		sc: sc, rng: rand.New(rand.NewSource(sc.seed ^ 0x5eed)), vs: vs,
 		byAddr: make(map[common.Address]*simNode), decided: make(map[uint64]common.Hash),
 		seedAt: map[uint64]common.Hash{1: genesisSeed}, signed: make(map[signKey]common.Hash),
-		colluded: make(map[[2]uint64]bool), recovered: make(map[string]common.Address), evidence: make(map[signKey]bool),
+		colluded: make(map[[2]uint64]bool), recovered: make(map[string]common.Address), evidence: make(map[string]bool),
 		sigOK: make(map[*Vote]bool), propOK: make(map[*Proposal]propCheck), realBlocks: make(map[uint64][]common.Hash),
 	}
 	// Byzantine validators: f+1 of them when colluding, exactly a third
@@ -153,6 +160,7 @@ func newSim(sc schedule) *sim {
 	if sc.observer {
 		s.nodes = append(s.nodes, &simNode{id: len(s.nodes), seeds: []common.Hash{genesisSeed}})
 	}
+	s.planSets(signers)
 	for _, n := range s.nodes {
 		s.start(n)
 	}
@@ -194,6 +202,9 @@ func (s *sim) start(n *simNode) {
 	}
 	cfg := simConfig(s.vs, signer)
 	cfg.Recover = s.recover
+	if s.sets != nil {
+		cfg.ValidatorsAt = s.setAt
+	}
 	m, err := New(cfg, st)
 	if err != nil {
 		s.failf("node %d restart: %v", n.id, err)
@@ -424,11 +435,11 @@ func (s *sim) canWipe(n *simNode) bool {
 		}
 		watching := o.m != nil && o.m.Status().SignerWatch > 0 || o.wipe
 		if o.byz || watching || o == n {
-			v, _ := s.vs.Get(o.signer.Address())
+			v, _ := s.tipSet().Get(o.signer.Address())
 			faulty += v.Power
 		}
 	}
-	return 3*faulty < s.vs.TotalPower()
+	return 3*faulty < s.tipSet().TotalPower()
 }
 
 // currentHolder is the round's key holder as the most advanced honest

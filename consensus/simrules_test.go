@@ -131,7 +131,7 @@ func (s *sim) learn(n *simNode, msg Message) {
 			return
 		}
 		k.voters[id][signer] = true
-		val, _ := s.vs.Get(signer)
+		val, _ := s.setAt(h).Get(signer)
 		k.power[id] += val.Power
 		rk := roundKey{v.Height, v.Round, v.Type}
 		if k.anyVoters[rk] == nil {
@@ -140,7 +140,7 @@ func (s *sim) learn(n *simNode, msg Message) {
 		if !k.anyVoters[rk][signer] {
 			k.anyVoters[rk][signer] = true
 			k.anyPower[rk] += val.Power
-			if _, ok := k.anyQuorumAt[rk]; !ok && s.vs.HasQuorum(k.anyPower[rk]) {
+			if _, ok := k.anyQuorumAt[rk]; !ok && s.setAt(h).HasQuorum(k.anyPower[rk]) {
 				k.anyQuorumAt[rk] = s.now
 			}
 		}
@@ -216,15 +216,15 @@ func (s *sim) checkRules(n *simNode, msg Message) {
 	}
 	n.signedAny, n.lastSigned = true, signPos{h, r, step}
 	oh := n.history(h)
-	f1 := func(power uint64) bool { return 3*power > s.vs.TotalPower() }
+	f1 := func(power uint64) bool { return 3*power > s.setAt(h).TotalPower() }
 
 	// Entering round r (lines 47/65, 55).
 	if r > 0 && !oh.rounds[r] {
-		byTimeout := s.vs.HasQuorum(k.anyPower[roundKey{h, r - 1, chain.VotePrecommit}])
+		byTimeout := s.setAt(h).HasQuorum(k.anyPower[roundKey{h, r - 1, chain.VotePrecommit}])
 		var ahead uint64
 		for a, mr := range k.maxRound[h] {
 			if mr >= r {
-				v, _ := s.vs.Get(a)
+				v, _ := s.setAt(h).Get(a)
 				ahead += v.Power
 			}
 		}
@@ -235,7 +235,7 @@ func (s *sim) checkRules(n *simNode, msg Message) {
 	oh.rounds[r] = true
 	lr, lv := oh.lockBefore(r)
 	elapsed := s.now - n.roundSince + 1
-	cfg := simConfig(s.vs, nil).withDefaults()
+	cfg := simConfig(s.setAt(h), nil).withDefaults()
 
 	switch {
 	case msg.Proposal != nil:
@@ -244,7 +244,7 @@ func (s *sim) checkRules(n *simNode, msg Message) {
 		switch {
 		case p.POLRound < 0 && lr >= 0:
 			s.failf("VALID VALUE: honest node %d locked on %s at round %d proposed a fresh block in round %d (line 15)", n.id, lv.TerminalString(), lr, r)
-		case p.POLRound >= 0 && (uint32(p.POLRound) >= r || !k.hasPOL(s.vs, h, uint32(p.POLRound), id)):
+		case p.POLRound >= 0 && (uint32(p.POLRound) >= r || !k.hasPOL(s.setAt(h), h, uint32(p.POLRound), id)):
 			s.failf("VALID VALUE: honest node %d proposed %s at h=%d r=%d with POL round %d and no proof of lock there (lines 16, 42)", n.id, id.TerminalString(), h, r, p.POLRound)
 		case p.POLRound >= 0 && (p.POLRound < lr || p.POLRound == lr && id != lv):
 			s.failf("VALID VALUE: honest node %d locked on %s at round %d proposed %s with POL round %d (valid round below its lock)", n.id, lv.TerminalString(), lr, id.TerminalString(), p.POLRound)
@@ -253,7 +253,7 @@ func (s *sim) checkRules(n *simNode, msg Message) {
 		v := msg.Vote
 		oh.prevotes[r] = v.BlockHash
 		var props []propInfo
-		holder := s.vs.Holder(s.seedAt[h], r)
+		holder := s.setAt(h).Holder(s.seedAt[h], r)
 		for _, p := range k.proposals[[2]uint64{h, uint64(r)}] {
 			if p.signer == holder {
 				props = append(props, p)
@@ -273,7 +273,7 @@ func (s *sim) checkRules(n *simNode, msg Message) {
 			if p.pol < 0 {
 				ok = ok || lr < 0 || lv == v.BlockHash // line 23
 			} else {
-				ok = ok || uint32(p.pol) < r && (k.hasPOL(s.vs, h, uint32(p.pol), v.BlockHash) || lv == v.BlockHash) && (lr <= p.pol || lv == v.BlockHash) // lines 28-29
+				ok = ok || uint32(p.pol) < r && (k.hasPOL(s.setAt(h), h, uint32(p.pol), v.BlockHash) || lv == v.BlockHash) && (lr <= p.pol || lv == v.BlockHash) // lines 28-29
 			}
 		}
 		if !ok {
@@ -287,12 +287,12 @@ func (s *sim) checkRules(n *simNode, msg Message) {
 			break
 		}
 		if !v.IsNil() {
-			if !k.hasPOL(s.vs, h, r, v.BlockHash) {
+			if !k.hasPOL(s.setAt(h), h, r, v.BlockHash) {
 				s.failf("PRECOMMIT RULE: honest node %d precommitted %s at h=%d r=%d without 2f+1 prevotes for it (line 36)", n.id, v.BlockHash.TerminalString(), h, r)
 			}
 			break
 		}
-		if k.hasPOL(s.vs, h, r, common.Hash{}) {
+		if k.hasPOL(s.setAt(h), h, r, common.Hash{}) {
 			break // line 44
 		}
 		at, ok := k.anyQuorumAt[roundKey{h, r, chain.VotePrevote}]

@@ -52,6 +52,9 @@ type schedule struct {
 	proposeAt int      // ticks a holder takes to build its block
 	observer  bool     // add a non-voting node that must follow the same chain
 	powers    []uint64 // voting power by key index
+	// sets: the set changes mid-run (simsets_test.go); powers then has one
+	// more key than n, the validator that joins.
+	sets *setPlan
 }
 
 type partition struct {

@@ -52,7 +52,7 @@ func (m *Machine) watchFuture(msg Message) {
 	if m.watchLeft == 0 {
 		return
 	}
-	signer, err := m.signerOf(msg)
+	signer, err := m.signerOf(msg, m.cfg.setAt(msg.Height()))
 	if err != nil {
 		return
 	}

@@ -24,25 +24,32 @@ func writeValidatorFiles(l Layout, n int) error {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		key := Key(Seed, "validator", i)
-		id, err := uuid.NewRandom()
-		if err != nil {
-			return err
-		}
-		k := &keystore.Key{Id: id, Address: crypto.PubkeyToAddress(key.PublicKey), PrivateKey: key}
-		raw, err := keystore.EncryptKey(k, Password, keystore.LightScryptN, keystore.LightScryptP)
-		if err != nil {
-			return fmt.Errorf("encrypt validator key %d: %w", i, err)
-		}
-		if err := os.WriteFile(l.ValidatorKey(i), raw, 0o600); err != nil {
-			return err
-		}
-		secret := HashChainSecret(Seed, i)
-		if err := os.WriteFile(l.HashChainFile(i), []byte(secret.Hex()+"\n"), 0o600); err != nil {
+		if err := WriteValidatorFiles(l, i); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// WriteValidatorFiles writes development validator i's keystore file and
+// hash-chain secret into the layout: for the genesis validators, and for a
+// validator a test adds by governance later.
+func WriteValidatorFiles(l Layout, i int) error {
+	key := Key(Seed, "validator", i)
+	id, err := uuid.NewRandom()
+	if err != nil {
+		return err
+	}
+	k := &keystore.Key{Id: id, Address: crypto.PubkeyToAddress(key.PublicKey), PrivateKey: key}
+	raw, err := keystore.EncryptKey(k, Password, keystore.LightScryptN, keystore.LightScryptP)
+	if err != nil {
+		return fmt.Errorf("encrypt validator key %d: %w", i, err)
+	}
+	if err := os.WriteFile(l.ValidatorKey(i), raw, 0o600); err != nil {
+		return err
+	}
+	secret := HashChainSecret(Seed, i)
+	return os.WriteFile(l.HashChainFile(i), []byte(secret.Hex()+"\n"), 0o600)
 }
 
 // ValidatorPeerAddr is validator i's bootnode multiaddr on loopback.

@@ -126,6 +126,8 @@ func precheck(st *State, c txContext, body chain.Body) error {
 		}
 	case chain.SetPolicy:
 		return precheckSetPolicy(st, b)
+	case chain.GovPropose, chain.GovVote:
+		return precheckGovernance(st, c, body)
 	case chain.CreateSubAccount:
 		if b.Sub == (common.Address{}) || b.Sub == b.Main {
 			return chain.Reject(chain.ErrMalformed, "the sub-account address must be new and not zero")

@@ -25,7 +25,7 @@ func (d trieNodes) NodeReader(common.Hash) (database.NodeReader, error) { return
 // overwritten by a later block has another hash and reads as missing, which
 // the trie reports as an error rather than a wrong value.
 func (d trieNodes) Node(_ common.Hash, path []byte, hash common.Hash) ([]byte, error) {
-	raw, err := d.s.get(prefixed(kTrieNode, path))
+	raw, err := d.s.trieNode(path)
 	if err != nil {
 		return nil, fmt.Errorf("read trie node %x: %w", path, err)
 	}
@@ -35,18 +35,30 @@ func (d trieNodes) Node(_ common.Hash, path []byte, hash common.Hash) ([]byte, e
 	return raw[common.HashLength:], nil
 }
 
-func writeTrieNodes(b Batch, nodes *trienode.NodeSet) {
-	if nodes == nil {
-		return
+// trieNode reads the stored node at path (its hash, then its blob).
+func (s *DB) trieNode(path []byte) ([]byte, error) {
+	load := func(path []byte) ([]byte, error) { return s.get(prefixed(kTrieNode, path)) }
+	if s.nodes == nil {
+		return load(path)
 	}
+	return s.nodes.get(path, load)
+}
+
+// trieNodeChanges are a commit's trie nodes as writes by path (without the
+// store's prefix): hash ‖ blob, or nil for a deleted node.
+func trieNodeChanges(nodes *trienode.NodeSet) []Change {
+	if nodes == nil {
+		return nil
+	}
+	var out []Change
 	nodes.ForEachWithOrder(func(path string, n *trienode.Node) {
-		key := prefixed(kTrieNode, []byte(path))
-		if n.IsDeleted() {
-			b.Delete(key)
-			return
+		c := Change{Key: []byte(path)}
+		if !n.IsDeleted() {
+			c.Value = append(n.Hash.Bytes(), n.Blob...)
 		}
-		b.Put(key, append(n.Hash.Bytes(), n.Blob...))
+		out = append(out, c)
 	})
+	return out
 }
 
 // openTrie opens the state trie at root.

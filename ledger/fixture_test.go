@@ -120,11 +120,17 @@ func addr(k *ecdsa.PrivateKey) common.Address { return crypto.PubkeyToAddress(k.
 
 // tx builds and signs a transaction with the sender's next nonce.
 func (f *fixture) tx(from *ecdsa.PrivateKey, body chain.Body) *chain.Tx {
+	return signNext(f.t, f.g.ChainID, f.nonces, from, body)
+}
+
+// signNext builds body into a transaction with from's next nonce in
+// nonces, and signs it.
+func signNext(t testing.TB, chainID string, nonces map[common.Address]uint64, from *ecdsa.PrivateKey, body chain.Body) *chain.Tx {
 	a := addr(from)
-	tx := chain.NewTx(f.g.ChainID, f.nonces[a], body)
-	f.nonces[a]++
+	tx := chain.NewTx(chainID, nonces[a], body)
+	nonces[a]++
 	if err := tx.Sign(from); err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return tx
 }

@@ -59,8 +59,11 @@ type IntegrityCheck struct {
 // from the flat state (CheckConsistency). Any failure is a DamageError.
 func (l *Ledger) CheckIntegrity(deep bool) (IntegrityCheck, error) {
 	head := l.Head()
-	parent := l.genesisHash
-	for h := uint64(1); h <= head.Height; h++ {
+	from, parent, err := l.historyStart()
+	if err != nil {
+		return IntegrityCheck{}, err
+	}
+	for h := from; h <= head.Height; h++ {
 		hash, err := l.checkHeight(h, parent, deep)
 		if err != nil {
 			return IntegrityCheck{Head: h - 1}, err
@@ -79,6 +82,22 @@ func (l *Ledger) CheckIntegrity(deep bool) (IntegrityCheck, error) {
 		}
 	}
 	return IntegrityCheck{Head: head.Height, Deep: deep}, nil
+}
+
+// historyStart is the first height whose block the store must hold and its
+// parent's hash: 1 and the genesis for a chain kept from genesis, the
+// snapshot base's successor for a store started from a snapshot (the base
+// block itself was checked against its certificate on import).
+func (l *Ledger) historyStart() (uint64, common.Hash, error) {
+	base, ok, err := l.store.SnapshotBase()
+	if err != nil || !ok {
+		return 1, l.genesisHash, err
+	}
+	b, err := l.store.BlockByHeight(base)
+	if err != nil {
+		return 0, common.Hash{}, damaged(err, "snapshot base block %d unreadable or missing", base)
+	}
+	return base + 1, b.Hash(), nil
 }
 
 // readEverything reads every key and value once, so that each table block
@@ -116,7 +135,11 @@ func (l *Ledger) checkHeight(h uint64, parent common.Hash, deep bool) (common.Ha
 		return common.Hash{}, damaged(nil, "certificate stored for block %d names height %d block %s", h, cert.Height, cert.BlockHash)
 	}
 	if deep {
-		if err := cert.Verify(l.genesis.ChainID, l.validators); err != nil {
+		vs, err := l.ValidatorsAtErr(h) // the set history is append-only: today's state knows every past set
+		if err != nil {
+			return common.Hash{}, damaged(err, "validator set of block %d unreadable", h)
+		}
+		if err := cert.Verify(l.genesis.ChainID, vs); err != nil {
 			return common.Hash{}, damaged(err, "certificate of block %d does not verify", h)
 		}
 	}

@@ -19,8 +19,19 @@ type Store interface {
 	// Write applies b atomically. The disk store syncs it before returning:
 	// a block that Write acknowledged survives a crash.
 	Write(b Batch) error
+	// View returns a consistent read-only view of the store as it is now,
+	// unchanged by later writes, for long reads beside a running node (a
+	// state snapshot export). Release it when done.
+	View() (View, error)
 	// Close releases the store.
 	Close() error
+}
+
+// View is a read-only view of a Store at one moment (Store.View).
+type View interface {
+	Get(key []byte) ([]byte, error)
+	Scan(start, limit []byte, reverse bool, fn func(key, value []byte) bool) error
+	Release()
 }
 
 // Batch collects writes for Store.Write.

@@ -95,6 +95,31 @@ func (s levelStore) Write(b Batch) error {
 
 func (s levelStore) Close() error { return s.db.Close() }
 
+// View is a goleveldb snapshot: reads see the database as of this call.
+func (s levelStore) View() (View, error) {
+	snap, err := s.db.GetSnapshot()
+	if err != nil {
+		return nil, fmt.Errorf("store view: %w", classifyLevelError(err))
+	}
+	return levelView{snap}, nil
+}
+
+type levelView struct{ snap *leveldb.Snapshot }
+
+func (v levelView) Get(key []byte) ([]byte, error) {
+	val, err := v.snap.Get(key, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, nil
+	}
+	return val, classifyLevelError(err)
+}
+
+func (v levelView) Scan(start, limit []byte, reverse bool, fn func(key, value []byte) bool) error {
+	return classifyLevelError(scanIterator(v.snap.NewIterator(&util.Range{Start: start, Limit: limit}, nil), reverse, fn))
+}
+
+func (v levelView) Release() { v.snap.Release() }
+
 // checkCurrentFile refuses a database directory that holds tables or
 // journals but no CURRENT file: goleveldb would otherwise start a new, empty
 // database beside them, and the node would run from genesis without a word.

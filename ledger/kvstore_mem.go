@@ -87,5 +87,26 @@ func (s *MemStore) Write(b Batch) error {
 	return nil
 }
 
+// View copies the store under its lock: memdb has no snapshots, and the
+// memory store holds test-sized chains.
+func (s *MemStore) View() (View, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return nil, s.fail
+	}
+	c := NewMemStore()
+	it := s.db.NewIterator(nil)
+	defer it.Release()
+	for it.Next() {
+		_ = c.db.Put(it.Key(), it.Value())
+	}
+	return memView{c}, it.Error()
+}
+
+type memView struct{ *MemStore }
+
+func (memView) Release() {}
+
 // Close is a no-op: the memory goes with the store.
 func (s *MemStore) Close() error { return nil }

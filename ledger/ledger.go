@@ -17,8 +17,9 @@ import (
 type Ledger struct {
 	store       *DB
 	genesis     *chain.Genesis
-	genesisHash common.Hash // hash of block 0
-	validators  *chain.ValidatorSet
+	genesisHash common.Hash         // hash of block 0
+	validators  *chain.ValidatorSet // genesis set; ValidatorsAt gives the set of a height
+	sets        setCache
 
 	mu   sync.RWMutex
 	head *chain.Header
@@ -38,9 +39,9 @@ type Option func(*Ledger)
 // the same certificate, so its signatures are recovered once per node.
 func WithRecoverer(r chain.Recoverer) Option { return func(l *Ledger) { l.recover = r } }
 
-// WithoutStateCache sends every state read to the store: for tests that
+// WithoutReadCaches sends every trie read to the store: for tests that
 // inject storage failures (MemStore.Fail) and must see them on every read.
-func WithoutStateCache() Option { return func(l *Ledger) { l.store.cache = nil } }
+func WithoutReadCaches() Option { return func(l *Ledger) { l.store.nodes = nil } }
 
 // Execution is the outcome of running a block on the head state.
 type Execution struct {
@@ -59,7 +60,7 @@ var ErrGenesisMismatch = errors.New("stored chain has a different genesis")
 // OpenLedger opens the chain in store, committing genesis into an empty store
 // and refusing a store whose genesis differs.
 func OpenLedger(kv Store, g *chain.Genesis, opts ...Option) (*Ledger, error) {
-	store := &DB{kv: kv, cache: newStateCache()}
+	store := &DB{kv: kv, nodes: newReadCache(trieCacheEntries)}
 	l := &Ledger{store: store, genesis: g, validators: g.ValidatorSet(), results: make(map[common.Hash]*Execution), recover: chain.RecoverSigner}
 	for _, o := range opts {
 		o(l)
@@ -84,6 +85,10 @@ func OpenLedger(kv Store, g *chain.Genesis, opts ...Option) (*Ledger, error) {
 	l.genesisHash = genesisBlock.Hash()
 	if err := l.loadHead(); err != nil {
 		return nil, err
+	}
+	// A crash between a block's commit and its set-change proof: take it now.
+	if err := l.recordSetProof(l.Head()); err != nil {
+		return nil, fmt.Errorf("set-change proof: %w", err)
 	}
 	return l, nil
 }
@@ -136,8 +141,12 @@ func (l *Ledger) Genesis() *chain.Genesis { return l.genesis }
 // GenesisHash is the hash of block 0.
 func (l *Ledger) GenesisHash() common.Hash { return l.genesisHash }
 
-// Validators is the validator set.
-func (l *Ledger) Validators() *chain.ValidatorSet { return l.validators }
+// Validators is the validator set in force at the next height to decide
+// (head+1): the one that proposes, votes and signs its certificate.
+func (l *Ledger) Validators() *chain.ValidatorSet { return l.ValidatorsAt(l.Head().Height + 1) }
+
+// GenesisValidators is the genesis validator set.
+func (l *Ledger) GenesisValidators() *chain.ValidatorSet { return l.validators }
 
 // DB is the chain's stored blocks, receipts and indexes.
 func (l *Ledger) DB() *DB { return l.store }
@@ -154,7 +163,7 @@ func (l *Ledger) Head() *chain.Header {
 func (l *Ledger) State() *State {
 	st := NewState(l.store.StateKV())
 	head := l.Head()
-	st.SetBlock(BlockContext{Height: head.Height, Time: head.Time, Params: l.genesis.Params})
+	st.SetBlock(BlockContext{Height: head.Height, Time: head.Time, Params: l.genesis.Params, GenesisValidators: l.validators})
 	return st
 }
 
@@ -244,5 +253,8 @@ func (l *Ledger) CommitReceipts(b *chain.Block, cert *chain.Certificate) ([]*cha
 	l.execMu.Lock()
 	clear(l.results)
 	l.execMu.Unlock()
-	return ex.Receipts, l.setHead(b.Header) // the block just written: no need to read it back
+	if err := l.setHead(b.Header); err != nil { // the block just written: no need to read it back
+		return ex.Receipts, err
+	}
+	return ex.Receipts, l.recordSetProof(b.Header)
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
-	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 )
@@ -144,6 +143,9 @@ func (s *ReplayStore) compact() error {
 
 func (s *ReplayStore) Close() error { return nil }
 
+// View is a view of the memory store.
+func (s *ReplayStore) View() (View, error) { return s.mem.View() }
+
 // NewDB lays the chain out over a store without opening a ledger on it
 // (the auditor reads a node's data dir this way, read-only).
 func NewDB(kv Store) *DB { return &DB{kv: kv} }
@@ -155,7 +157,7 @@ func (s *DB) RawBlock(h uint64) ([]byte, error) {
 		return nil, fmt.Errorf("read block %d: %w", h, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("block %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("block", h)
 	}
 	return raw, nil
 }

@@ -99,6 +99,12 @@ func applyRule(st *State, c txContext, body chain.Body) error {
 		return applyFreezeSubAccount(st, c, b)
 	case chain.CloseSubAccount:
 		return applyCloseSubAccount(st, c, b)
+	case chain.GovPropose:
+		return applyGovPropose(st, c, b)
+	case chain.GovVote:
+		return applyGovVote(st, c, b)
+	case chain.ProposalEvidence:
+		return applyProposalEvidence(st, c, b)
 	}
 	return chain.Reject(chain.ErrUnknownType, "%T", body)
 }

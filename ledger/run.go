@@ -29,10 +29,15 @@ func (l *Ledger) checkHeader(parent *chain.Header, h *chain.Header, st *State) e
 		return badBlock("parent %s, head is %s", h.Parent, parent.Hash())
 	case h.Time <= parent.Time:
 		return badBlock("time %d is not after the parent's %d", h.Time, parent.Time)
-	case h.ValidatorsHash != l.validators.Hash():
-		return badBlock("validators hash %s, want %s", h.ValidatorsHash, l.validators.Hash())
 	}
-	if holder := l.validators.Holder(st.Seed(), h.Round); h.Proposer != holder {
+	// The set of h is final since block h-2 (governance.go): it signs h and
+	// its hash is in h's header; the parent's certificate is checked
+	// against the parent's own set.
+	vs := st.ValidatorsAt(h.Height)
+	if h.ValidatorsHash != vs.Hash() {
+		return badBlock("validators hash %s, want %s", h.ValidatorsHash, vs.Hash())
+	}
+	if holder := vs.Holder(st.Seed(), h.Round); h.Proposer != holder {
 		return badBlock("proposer %s does not hold the sovereign key at round %d (%s does)", h.Proposer, h.Round, holder)
 	}
 	if parent.Height == 0 {
@@ -45,7 +50,7 @@ func (l *Ledger) checkHeader(parent *chain.Header, h *chain.Header, st *State) e
 	if lc == nil || lc.Height != parent.Height || lc.BlockHash != h.Parent {
 		return badBlock("missing or misplaced certificate for the parent")
 	}
-	if err := lc.VerifyWith(l.genesis.ChainID, l.validators, l.recover); err != nil {
+	if err := lc.VerifyWith(l.genesis.ChainID, st.ValidatorsAt(parent.Height), l.recover); err != nil {
 		return badBlock("parent certificate: %v", err)
 	}
 	return nil
@@ -64,11 +69,14 @@ func (l *Ledger) run(b *chain.Block, building bool) (*Execution, error) {
 	if err := l.checkHeader(parent, h, st); err != nil {
 		return nil, err
 	}
-	st.SetBlock(BlockContext{Height: h.Height, Time: h.Time, Params: l.genesis.Params})
+	st.SetBlock(BlockContext{Height: h.Height, Time: h.Time, Params: l.genesis.Params, GenesisValidators: l.validators})
 	if err := checkReveal(st, h.Proposer, h.Reveal); err != nil {
 		return nil, badBlock("%v", err)
 	}
 	if err := expireDue(st); err != nil {
+		return nil, err
+	}
+	if err := runGovernance(st); err != nil {
 		return nil, err
 	}
 	blockEvents := st.takeEvents()
@@ -157,7 +165,7 @@ func (l *Ledger) Build(t BlockTemplate, txs []*chain.Tx) (*chain.Block, *Executi
 		Parent:         head.Hash(),
 		Proposer:       t.Proposer,
 		Reveal:         t.Reveal,
-		ValidatorsHash: l.validators.Hash(),
+		ValidatorsHash: l.ValidatorsAt(head.Height + 1).Hash(),
 		LastCommit:     t.LastCommit,
 	}
 	b := &chain.Block{Header: h, Txs: append([]*chain.Tx(nil), txs...)}

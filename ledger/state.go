@@ -46,6 +46,9 @@ type BlockContext struct {
 	Height uint64
 	Time   uint64
 	Params chain.Params
+	// GenesisValidators is the genesis validator set: the set in force
+	// until the first change in the set history (governance.go).
+	GenesisValidators *chain.ValidatorSet
 }
 
 // SetBlock tells the state which block it executes in. Reads of accounts

@@ -37,7 +37,7 @@ var (
 // its own key prefix.
 type DB struct {
 	kv    Store
-	cache *stateCache // flat-state values; nil reads the store every time
+	nodes *readCache // trie nodes by path; nil reads the store every time
 }
 
 func heightKey(prefix byte, h uint64) []byte {
@@ -56,14 +56,7 @@ func (s *DB) get(key []byte) ([]byte, error) { return s.kv.Get(key) }
 // stateKV reads the committed flat state.
 type stateKV struct{ s *DB }
 
-func (k stateKV) Get(key []byte) ([]byte, error) {
-	if k.s.cache == nil {
-		return k.s.getState(key)
-	}
-	return k.s.cache.get(key, k.s.getState)
-}
-
-func (s *DB) getState(key []byte) ([]byte, error) { return s.get(prefixed(kState, key)) }
+func (k stateKV) Get(key []byte) ([]byte, error) { return k.s.get(prefixed(kState, key)) }
 
 // StateKV returns the committed state as a KV.
 func (s *DB) StateKV() KV { return stateKV{s} }
@@ -93,7 +86,7 @@ func (s *DB) BlockByHeight(h uint64) (*chain.Block, error) {
 		return nil, fmt.Errorf("read block %d: %w", h, err)
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("block %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("block", h)
 	}
 	return chain.DecodeBlock(raw)
 }
@@ -117,7 +110,7 @@ func (s *DB) Certificate(h uint64) (*chain.Certificate, error) {
 		return nil, err
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("certificate %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("certificate", h)
 	}
 	c := new(chain.Certificate)
 	if err := rlp.DecodeBytes(raw, c); err != nil {
@@ -133,7 +126,7 @@ func (s *DB) Receipts(h uint64) ([]*chain.Receipt, error) {
 		return nil, err
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("receipts %d: %w", h, chain.ErrNotFound)
+		return nil, s.missing("receipts", h)
 	}
 	var rs []*chain.Receipt
 	if err := rlp.DecodeBytes(raw, &rs); err != nil {
@@ -234,7 +227,13 @@ func (s *DB) commit(w blockWrite) error {
 			b.Put(prefixed(kState, c.Key), c.Value)
 		}
 	}
-	writeTrieNodes(b, w.nodes)
+	for _, c := range trieNodeChanges(w.nodes) {
+		if c.Value == nil {
+			b.Delete(prefixed(kTrieNode, c.Key))
+		} else {
+			b.Put(prefixed(kTrieNode, c.Key), c.Value)
+		}
+	}
 	for _, c := range w.index {
 		if c.Value == nil {
 			b.Delete(c.Key)
@@ -249,8 +248,8 @@ func (s *DB) commit(w blockWrite) error {
 	if err := s.kv.Write(b); err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
 	}
-	if s.cache != nil {
-		s.cache.committed(w.changes)
+	if s.nodes != nil {
+		s.nodes.committed(trieNodeChanges(w.nodes))
 	}
 	return nil
 }

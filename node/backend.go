@@ -110,10 +110,17 @@ func (b *Backend) Info() rpc.ChainStatus {
 		FinalHeight: head.Height,
 		Round:       round,
 		Holder:      holder,
-		Validators:  b.Ledger.Validators().Validators,
+		Validators:  validatorsOrNone(b.Ledger, head.Height),
 		Self:        b.Self,
 		PeerCount:   peers,
+		HistoryFrom: b.historyFrom(),
 	}
+}
+
+// historyFrom is the snapshot base (0 for a node with the full history).
+func (b *Backend) historyFrom() uint64 {
+	base, _, _ := b.Ledger.DB().SnapshotBase()
+	return base
 }
 
 func (b *Backend) WaitFinal(ctx context.Context, h uint64) error {
@@ -157,4 +164,14 @@ func (f *FinalSignal) Wait(ctx context.Context, done func() bool) error {
 		case <-wake:
 		}
 	}
+}
+
+// validatorsOrNone is the set in force at h, or none when the store fails
+// (the status has no error to report it; the next read reports it).
+func validatorsOrNone(l *ledger.Ledger, h uint64) []chain.Validator {
+	vs, err := l.ValidatorsAtErr(h)
+	if err != nil {
+		return nil
+	}
+	return vs.Validators
 }

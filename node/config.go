@@ -13,6 +13,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/ledger"
 	"github.com/sovereign-ledger/sovereign/rpc"
+	"github.com/sovereign-ledger/sovereign/snapshot"
 	"github.com/sovereign-ledger/sovereign/txpool"
 )
 
@@ -34,6 +35,10 @@ type Config struct {
 	// state (DATADIR/signer) is missing or older than the chain watches
 	// without signing (0: consensus's default of 2; negative: no watch).
 	DoubleSignCheckHeights int
+	// NoAutoVoteEvidence stops this validator from voting, by itself, for
+	// the removal proposals that evidence opens (governance.go); the
+	// config key governance.auto-vote-evidence = false sets it.
+	NoAutoVoteEvidence bool
 
 	RPCAddr string // host:port; empty disables RPC
 	// RPCLimits are the RPC server's limits and WebSocket origins (zero
@@ -51,6 +56,14 @@ type Config struct {
 	Explorer ExplorerConfig // the chain explorer, served beside RPC (explorer.go)
 
 	Webhooks []Webhook // bank back-ends notified of final events (webhooks.go)
+
+	// SnapshotSync, when set and the store is empty, joins the chain from
+	// the peers' state snapshots (verified against this trust; its Genesis
+	// is set from Genesis) instead of replaying it (snapshot.go).
+	SnapshotSync *snapshot.Trust
+	// SnapshotInterval is how many blocks apart the node takes a snapshot
+	// to serve to peers; 0 serves none.
+	SnapshotInterval uint64
 
 	// Network. With no listen address the node runs alone (a single
 	// validator chain).

@@ -20,9 +20,11 @@
 //   - The proposer and the rotator are the driver's narrow helpers: they
 //     read the ledger and the pool and never the Node.
 //   - broadcastTxs batches transactions admitted here and publishes them;
+//     admitGossipLoop admits the batches peers gossip (handed over by the
+//     driver; when it falls behind, the driver admits them itself);
 //     syncLoop asks peers for blocks when the driver signals it is behind
-//     (syncWanted) and hands them to the driver (synced). Neither writes
-//     the ledger.
+//     (syncWanted) and hands them to the driver (synced). None of them
+//     writes the ledger.
 //   - The p2p network runs its own goroutines (gossipsub, the sync
 //     protocol's responders); topic validators run there, across cores,
 //     and only decode, check signatures and recover senders (sigCache is

@@ -39,6 +39,8 @@ type driver struct {
 
 	statusMu sync.RWMutex
 	status   consensus.Status
+
+	admitted []common.Address // validators the gater admits (governance.go)
 }
 
 func newDriver(n *Node) (*driver, error) {
@@ -53,9 +55,8 @@ func newDriver(n *Node) (*driver, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, _ := n.ledger.Validators().Get(self)
-		if chains.byTip[v.RevealTip] == nil {
-			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in genesis", self)
+		if v, ok := knownValidator(n.ledger, self); ok && chains.byTip[v.RevealTip] == nil {
+			return nil, fmt.Errorf("hash-chain secret does not match validator %s's reveal tip in the validator set", self)
 		}
 		own = &ownTxs{ledger: n.ledger, chainID: n.cfg.Genesis.ChainID, key: n.cfg.Key, self: self,
 			submit: func(tx *chain.Tx) error { return admit(n.ledger, n.pool, n.txs, n.gossipTx, []*chain.Tx{tx})[0] }}
@@ -69,11 +70,11 @@ func newDriver(n *Node) (*driver, error) {
 		return nil, err
 	}
 	m, err := consensus.New(consensus.Config{
-		ChainID:    n.cfg.Genesis.ChainID,
-		Validators: n.ledger.Validators(),
-		Signer:     signer,
-		App:        refusalsNoted{blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock}, n.metrics.ops},
-		Recover:    n.sigs.Recover,
+		ChainID:      n.cfg.Genesis.ChainID,
+		ValidatorsAt: n.ledger.ValidatorsAt,
+		Signer:       signer,
+		App:          refusalsNoted{blockValidator{ledger: n.ledger, drift: n.cfg.Genesis.Params.MaxClockDrift.Std(), clock: n.cfg.Clock}, n.metrics.ops},
+		Recover:      n.sigs.Recover,
 
 		DoubleSignCheckHeights: n.cfg.DoubleSignCheckHeights,
 	}, start)
@@ -171,7 +172,11 @@ func (d *driver) idle() bool {
 func (d *driver) receive(in p2p.Inbound) {
 	switch v := in.Value.(type) {
 	case []*chain.Tx:
-		d.n.metrics.ops.poolRejections("gossip", d.n.pool.Add(v)) // rejections (already known, stale nonce) are routine here
+		select {
+		case d.n.gossiped <- v:
+		default: // admission is behind: admit here rather than drop the batch
+			d.n.admitGossiped(v)
+		}
 	case consensus.Message:
 		d.n.metrics.ops.sawHeight(v.Height())
 		err := d.m.Step(v)
@@ -287,6 +292,8 @@ func (d *driver) commit(c consensus.Commit) error {
 			return err
 		}
 	}
+	d.refreshGater()
+	d.autoVote(receipts)
 	d.lastFin = d.n.cfg.Clock.Now()
 	if d.propose != nil && d.propose.Height <= c.Block.Height() {
 		d.propose = nil

@@ -3,7 +3,6 @@ package node
 import (
 	"log/slog"
 
-	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/consensus"
 )
 
@@ -16,20 +15,20 @@ type evidenceSubmitter struct {
 }
 
 func (e *evidenceSubmitter) submit(ev consensus.Evidence) error {
-	if e.own == nil || ev.A == nil {
+	key := string(ev.Key())
+	if e.own == nil || key == "" {
 		e.log.Warn("equivocation seen (observers do not submit evidence)", "offender", ev.Offender())
 		return nil
 	}
-	key := string(chain.EvidenceKey(ev.A.Validator, ev.A.Height, ev.A.Round, ev.A.Type))
 	if e.submitted[key] {
 		return nil
 	}
-	hash, err := e.own.send(ev.Chain())
+	hash, err := e.own.send(ev.Body())
 	if err != nil {
 		e.log.Warn("evidence transaction refused", "offender", ev.Offender(), "err", err)
 		return nil
 	}
 	e.submitted[key] = true
-	e.log.Warn("equivocation: evidence submitted", "offender", ev.Offender(), "height", ev.A.Height, "round", ev.A.Round, "tx", hash)
+	e.log.Warn("equivocation: evidence submitted", "offender", ev.Offender(), "kind", ev.Body().TxType(), "tx", hash)
 	return nil
 }

@@ -46,7 +46,7 @@ func newMetrics(n *Node) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for kind, c := range map[string]*atomic.Uint64{"tx": &chain.Recoveries.Tx, "consensus": &chain.Recoveries.Consensus} {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sovereign_signature_recoveries_total",
-			Help:        "secp256k1 signer recoveries in this process, by what was signed: each signature is recovered once per node (ADR 0053).",
+			Help:        "secp256k1 signer recoveries in this process, by what was signed: each signature is recovered once per node (ADR 0056).",
 			ConstLabels: prometheus.Labels{"kind": kind}}, func() float64 { return float64(c.Load()) }))
 	}
 	m.ops = newOpsMetrics(n, m.reg)

@@ -75,10 +75,7 @@ func (n *Node) startNetwork() error {
 		}
 		observers = append(observers, id)
 	}
-	var vals []common.Address
-	for _, v := range n.ledger.Validators().Validators {
-		vals = append(vals, v.Address)
-	}
+	vals := admittedValidators(n.ledger)
 	net, err := p2p.New(p2p.Config{
 		ChainID:    n.cfg.Genesis.ChainID,
 		Key:        n.cfg.NodeKey,
@@ -87,6 +84,7 @@ func (n *Node) startNetwork() error {
 		Validators: vals,
 		Observers:  observers,
 		Blocks:     blockSource{n},
+		Snapshots:  n.snapshotSource(),
 		Log:        n.log,
 		Topics: map[p2p.Topic]p2p.Validator{
 			p2p.TopicTxs:       n.validateTxBatch,
@@ -163,8 +161,8 @@ func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 		if err != nil {
 			return nil, err
 		}
-		if _, ok := n.ledger.Validators().Get(signer); !ok {
-			return nil, fmt.Errorf("signed by %s, not a validator of %s", signer, chainID)
+		if _, ok := n.ledger.ValidatorsAt(msg.Height()).Get(signer); !ok {
+			return nil, fmt.Errorf("signed by %s, not a validator of %s at height %d", signer, chainID, msg.Height())
 		}
 		return msg, nil
 	}
@@ -197,10 +195,32 @@ func (n *Node) checkHolder(p *consensus.Proposal, signer common.Address) error {
 	case p.Height > next.height:
 		return fmt.Errorf("%w: proposal for height %d, deciding %d", p2p.ErrIgnore, p.Height, next.height)
 	}
-	if !consensus.IsRightfulProposer(n.ledger.Validators(), next.seed, p.Round, signer) {
+	if !consensus.IsRightfulProposer(n.ledger.ValidatorsAt(next.height), next.seed, p.Round, signer) {
 		return fmt.Errorf("%w: proposal h=%d r=%d signed by %s, not the key holder", consensus.ErrNotHolder, p.Height, p.Round, signer)
 	}
 	return nil
+}
+
+// admitGossipLoop admits peers' transaction batches to the pool off the
+// driver goroutine, so a burst of gossip does not hold up consensus: the
+// pool reads state for every transaction, which at thousands a second took
+// the driver tens of milliseconds a block.
+func (n *Node) admitGossipLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case txs := <-n.gossiped:
+			n.admitGossiped(txs)
+		}
+	}
+}
+
+// admitGossiped admits one batch; rejections (already known, a stale
+// nonce) are routine for gossip and only counted.
+func (n *Node) admitGossiped(txs []*chain.Tx) {
+	n.metrics.ops.poolRejections("gossip", n.pool.Add(txs))
 }
 
 // broadcastTxs gossips transactions admitted through this node's RPC, in

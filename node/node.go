@@ -35,10 +35,12 @@ type Node struct {
 	self   *common.Address
 
 	metrics    *metrics
-	net        *p2p.Network // nil when the node runs alone
+	net        *p2p.Network    // nil when the node runs alone
+	snapshots  *snapshotServer // nil when the node serves no snapshots
 	sigs       *sigCache
 	next       atomic.Pointer[nextHeight] // the height being decided (network.go)
 	outTxs     chan *chain.Tx             // admitted through RPC, to gossip
+	gossiped   chan []*chain.Tx           // peers' transaction batches, to admit (admitGossipLoop)
 	syncWanted chan struct{}              // a hint that this node is behind
 	synced     chan syncedBatch           // fetched blocks for the driver
 
@@ -70,6 +72,10 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.joinIfEmpty(kv); err != nil {
+		kv.Close()
+		return nil, err
+	}
 	sigs := newSigCache() // shared by gossip checks, the consensus core and the ledger
 	ledger, err := ledger.OpenLedger(kv, cfg.Genesis, ledger.WithRecoverer(sigs.Recover))
 	if err == nil {
@@ -81,7 +87,7 @@ func New(cfg Config) (*Node, error) {
 	}
 
 	n := &Node{cfg: cfg, log: cfg.Logger, kv: kv, store: ledger.DB(), ledger: ledger, final: NewFinalSignal(), fatal: make(chan error, 1),
-		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
+		sigs: sigs, outTxs: make(chan *chain.Tx, 8192), gossiped: make(chan []*chain.Tx, 64), syncWanted: make(chan struct{}, 1), synced: make(chan syncedBatch, 4)}
 	if err := n.loadNodeKey(); err != nil {
 		kv.Close()
 		return nil, err
@@ -95,12 +101,16 @@ func New(cfg Config) (*Node, error) {
 	n.txs = newTxIntern(n.pool)
 	n.backend = NewBackend(BackendParts{Ledger: ledger, Pool: n.pool, Final: n.final, Status: n.consensusStatus, Gossip: n.gossipTx, Intern: n.txs})
 	n.metrics = newMetrics(n)
+	n.snapshots = n.newSnapshotServer()
 	if cfg.Key != nil {
 		addr := crypto.PubkeyToAddress(cfg.Key.PublicKey)
-		if _, ok := ledger.Validators().Get(addr); ok {
-			n.self, n.backend.Self = &addr, &addr
-		} else {
-			n.log.Warn("key is not in the validator set; running as an observer", "address", addr)
+		// A key runs as a validator whatever the set is now: the consensus
+		// core signs only at heights whose set holds it, so a node whose
+		// validator is approved to join (and which may not have synced the
+		// approval yet) starts signing at the effective height.
+		n.self, n.backend.Self = &addr, &addr
+		if _, ok := knownValidator(ledger, addr); !ok {
+			n.log.Warn("key is not in the validator set (as far as this node's chain goes): following as an observer until a set that holds it takes effect", "address", addr)
 		}
 	}
 	n.driver, err = newDriver(n)
@@ -121,9 +131,14 @@ func (n *Node) Start() error {
 		return err
 	}
 	if n.net != nil {
-		n.wg.Add(2)
+		n.wg.Add(3)
 		go n.broadcastTxs(ctx)
 		go n.syncLoop(ctx)
+		go n.admitGossipLoop(ctx)
+	}
+	if n.snapshots != nil {
+		n.wg.Add(1)
+		go n.runSnapshots(ctx)
 	}
 	if err := n.startRPC(ctx); err != nil {
 		cancel()
@@ -173,6 +188,9 @@ func (n *Node) Close() error {
 	n.wg.Wait()
 	if n.net != nil {
 		n.net.Close()
+	}
+	if n.snapshots != nil {
+		n.snapshots.close()
 	}
 	return n.kv.Close()
 }
@@ -224,17 +242,19 @@ func (v ledgerView) Available(a common.Address, asset string) uint64 {
 // loadNodeKey settles the libp2p identity: the configured node key, the
 // validator key, or an observer's own key kept in DATADIR/nodekey so its
 // peer id survives restarts (validators list it in --p2p.observers).
-func (n *Node) loadNodeKey() error {
+func (n *Node) loadNodeKey() error { return n.cfg.loadNodeKey() }
+
+func (c *Config) loadNodeKey() error {
 	switch {
-	case n.cfg.NodeKey != nil:
+	case c.NodeKey != nil:
 		return nil
-	case n.cfg.Key != nil:
-		n.cfg.NodeKey = n.cfg.Key
+	case c.Key != nil:
+		c.NodeKey = c.Key
 		return nil
 	}
-	path := filepath.Join(n.cfg.DataDir, "nodekey")
+	path := filepath.Join(c.DataDir, "nodekey")
 	if k, err := crypto.LoadECDSA(path); err == nil {
-		n.cfg.NodeKey = k
+		c.NodeKey = k
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("node key %s: %w", path, err)
@@ -246,7 +266,7 @@ func (n *Node) loadNodeKey() error {
 	if err := crypto.SaveECDSA(path, k); err != nil {
 		return fmt.Errorf("save node key: %w", err)
 	}
-	n.cfg.NodeKey = k
+	c.NodeKey = k
 	return nil
 }
 

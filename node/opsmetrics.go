@@ -128,7 +128,7 @@ func (o *opsMetrics) finalBlock(b *chain.Block, receipts []*chain.Receipt) {
 	defer o.mu.Unlock()
 	h := b.Header
 	o.proposals.WithLabelValues(validatorLabel(h.Proposer)).Inc()
-	for _, v := range o.n.ledger.Validators().MissedHolders(o.seed, h.Round) {
+	for _, v := range o.n.ledger.ValidatorsAt(h.Height).MissedHolders(o.seed, h.Round) {
 		o.missed.WithLabelValues(validatorLabel(v)).Inc()
 	}
 	if h.LastCommit != nil {
@@ -140,8 +140,11 @@ func (o *opsMetrics) finalBlock(b *chain.Block, receipts []*chain.Receipt) {
 		if i >= len(receipts) || !receipts[i].OK() {
 			continue
 		}
-		if ev, ok := tx.Body().(chain.Evidence); ok {
+		switch ev := tx.Body().(type) {
+		case chain.Evidence:
 			o.evidence.WithLabelValues(validatorLabel(ev.A.Validator)).Inc()
+		case chain.ProposalEvidence:
+			o.evidence.WithLabelValues(validatorLabel(ev.A.Proposer)).Inc()
 		}
 	}
 	if o.lastTime != 0 && h.Time >= o.lastTime {

@@ -12,10 +12,13 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// gater admits only genesis validators (by the address inside their peer
-// id) and the configured observer peer ids; everyone else is refused once
-// the Noise handshake has proven who they are, and logged.
+// gater admits only validators (by the address inside their peer id) and
+// the configured observer peer ids; everyone else is refused once the
+// Noise handshake has proven who they are, and logged. The validators are
+// the genesis set until the node replaces them (SetValidators) as the set
+// changes by governance.
 type gater struct {
+	valMu      sync.RWMutex
 	validators map[common.Address]bool
 	observers  map[peer.ID]bool
 	log        *slog.Logger
@@ -57,7 +60,23 @@ func (g *gater) admitted(id peer.ID) bool {
 		return true
 	}
 	a, err := AddressOf(id)
-	return err == nil && g.validators[a]
+	if err != nil {
+		return false
+	}
+	g.valMu.RLock()
+	defer g.valMu.RUnlock()
+	return g.validators[a]
+}
+
+// setValidators replaces the admitted validators.
+func (g *gater) setValidators(validators []common.Address) {
+	m := make(map[common.Address]bool, len(validators))
+	for _, v := range validators {
+		m[v] = true
+	}
+	g.valMu.Lock()
+	g.validators = m
+	g.valMu.Unlock()
 }
 
 // ban refuses an admitted peer for d and reports whether it was not banned

@@ -58,10 +58,11 @@ type Config struct {
 	Key        *ecdsa.PrivateKey // the node's identity: the validator key, or an observer's node key
 	Listen     []ma.Multiaddr
 	Bootnodes  []peer.AddrInfo
-	Validators []common.Address // genesis validators, admitted by the gater
+	Validators []common.Address // validators admitted by the gater at start (SetValidators replaces them)
 	Observers  []peer.ID        // extra peers admitted by the gater
 	Topics     map[Topic]Validator
-	Blocks     BlockSource // serves sync requests; nil serves nothing
+	Blocks     BlockSource    // serves sync requests; nil serves nothing
+	Snapshots  SnapshotSource // serves snapshot requests; nil serves nothing
 	Log        *slog.Logger
 }
 
@@ -142,6 +143,9 @@ func New(cfg Config) (*Network, error) {
 	}
 	if cfg.Blocks != nil {
 		h.SetStreamHandler(n.syncProtocol(), n.serveSync)
+	}
+	if cfg.Snapshots != nil {
+		h.SetStreamHandler(n.snapshotProtocol(), n.serveSnapshot)
 	}
 	n.wg.Add(1)
 	go n.keepConnected(ctx)

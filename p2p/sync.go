@@ -181,31 +181,45 @@ func (e *readErrs) Read(p []byte) (int, error) {
 // before using it.
 func (n *Network) FetchBlocks(ctx context.Context, p peer.ID, from, count uint64) ([]SyncedBlock, error) {
 	count = min(count, MaxSyncBlocks)
-	s, err := n.host.NewStream(ctx, p, n.syncProtocol())
+	var blocks []SyncedBlock
+	err := n.exchange(ctx, p, n.syncProtocol(), syncIOTimeout, &syncRequest{From: from, Count: count}, func(r io.Reader) (err error) {
+		blocks, err = readSyncResponse(r, from, count, maxSyncBytes)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open sync stream to %s: %w", p, err)
+		return nil, fmt.Errorf("sync from %s: %w", p, err)
 	}
-	_ = s.SetDeadline(time.Now().Add(syncIOTimeout))
-	// Resetting when ctx is done (rather than setting its deadline on the
-	// stream) means ctx.Err() is set whenever ctx ended the exchange.
+	return blocks, nil
+}
+
+// exchange sends one request to p on a new stream of proto and reads the
+// answer with read. It ends when ctx is done or after timeout, whichever
+// is sooner; resetting the stream when ctx is done (rather than setting
+// its deadline) means ctx.Err() is set whenever ctx ended the exchange.
+func (n *Network) exchange(ctx context.Context, p peer.ID, proto protocol.ID, timeout time.Duration, req any, read func(io.Reader) error) error {
+	s, err := n.host.NewStream(ctx, p, proto)
+	if err != nil {
+		return fmt.Errorf("open %s stream to %s: %w", proto, p, err)
+	}
+	_ = s.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
 	defer stop()
-	blocks, err := func() ([]SyncedBlock, error) {
-		if err := rlp.Encode(s, &syncRequest{From: from, Count: count}); err != nil {
-			return nil, fmt.Errorf("send request: %w", err)
-		}
-		if err := s.CloseWrite(); err != nil {
-			return nil, fmt.Errorf("send request: %w", err)
-		}
-		return readSyncResponse(s, from, count, maxSyncBytes)
-	}()
+	err = rlp.Encode(s, req)
+	if err == nil {
+		err = s.CloseWrite()
+	}
+	if err != nil {
+		err = fmt.Errorf("send request: %w", err)
+	} else {
+		err = read(s)
+	}
 	if err != nil {
 		_ = s.Reset()
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 		}
-		return nil, fmt.Errorf("sync from %s: %w", p, err)
+		return err
 	}
 	_ = s.Close()
-	return blocks, nil
+	return nil
 }

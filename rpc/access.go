@@ -116,6 +116,10 @@ var methodAccess = map[string]methodRule{
 	"sov_listPayouts":         {roles: banksOnly, subject: func(a []any) subject { return subject{kind: subjectBank, addr: a[0].(BankRange).Bank} }},
 	"sov_keyPath":             {roles: anyRole}, // headers only: who held the key
 	"sov_listEvidence":        {roles: anyRole}, // validators' conduct is every member's to check
+	"sov_getValidators":       {roles: anyRole}, // the set of any height, as sov_chainInfo shows the head's
+	"sov_listProposals":       {roles: anyRole}, // the consortium's governance is every member's to follow
+	"sov_getProposal":         {roles: anyRole},
+	"sov_getSetChanges":       {roles: anyRole}, // headers, certificates and proofs of the validator set: public as sov_keyPath
 	"sov_accountHistory":      {roles: withToken, subject: func(a []any) subject { return accountSubject(a[0].(HistoryQuery).Account) }},
 	"sov_reconciliation":      {roles: banksOnly, subject: func(a []any) subject { return subject{kind: subjectBank, addr: a[0].(BankRange).Bank} }},
 	"sov_getRequest":          {roles: withToken, subject: func(a []any) subject { return subject{kind: subjectRequest, id: a[0].(common.Hash)} }},

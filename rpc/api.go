@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -53,6 +54,9 @@ func (api *API) GetTransaction(hash common.Hash) (*Transaction, error) {
 	}
 	if !found {
 		e := newError(CodeNotFound, ErrCodeTxNotFound, "transaction not found: %s", hash.Hex())
+		if from := api.b.Info().HistoryFrom; from > 0 {
+			e.Msg += fmt.Sprintf(" (this node's history starts at height %d, the snapshot it joined from: an older transaction is known only to nodes that keep the full history)", from)
+		}
 		e.Data.Hash = &hash
 		return nil, e
 	}
@@ -101,6 +105,9 @@ func (api *API) GetBlockByNumber(ref BlockRef, full *bool) (*Block, error) {
 		return nil, notFound
 	}
 	b, cert, receipts, err := api.b.BlockByNumber(height)
+	if errors.Is(err, chain.ErrBeforeSnapshot) {
+		return nil, newError(CodeNotFound, ErrCodeBeforeSnapshot, "block %s is before the snapshot this node joined from (its history starts at height %d): ask a node that keeps the full history", ref, st.HistoryFrom)
+	}
 	if errors.Is(err, chain.ErrNotFound) || err == nil && b == nil {
 		return nil, notFound
 	}
@@ -231,7 +238,7 @@ func (api *API) ChainInfo() *ChainInfo {
 	}
 	out := &ChainInfo{
 		ChainID: st.ChainID, GenesisHash: st.GenesisHash, FinalHeight: st.FinalHeight,
-		Round: st.Round, Holder: st.Holder, Self: st.Self, PeerCount: st.PeerCount,
+		Round: st.Round, Holder: st.Holder, Self: st.Self, PeerCount: st.PeerCount, HistoryFrom: st.HistoryFrom,
 		Validators: make([]Validator, len(st.Validators)), Assets: make([]Asset, len(api.g.Assets)),
 	}
 	for i, v := range st.Validators {

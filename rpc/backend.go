@@ -18,6 +18,7 @@ type Backend interface {
 	RequestReader
 	EvidenceReader
 	PolicyReader
+	GovernanceReader
 }
 
 // TxSubmitter admits transactions to the node's pool.
@@ -81,4 +82,5 @@ type ChainStatus struct {
 	Validators  []chain.Validator
 	Self        *common.Address // this node's validator address, nil for observers
 	PeerCount   int
+	HistoryFrom uint64 // the snapshot height this node's history starts at; 0: it keeps the chain from genesis
 }

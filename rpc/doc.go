@@ -18,7 +18,7 @@
 // "code" member is a stable string: a ledger rejection code such as
 // "insufficient_funds", or one of "tx_not_found", "block_not_found",
 // "escrow_not_found", "payout_not_found", "bank_not_found", "method_not_supported",
-// "account_not_found", "invalid_params", "invalid_request",
+// "account_not_found", "before_snapshot", "invalid_params", "invalid_request",
 // "request_too_large", "internal", and those of the edge: "rate_limited",
 // "too_many_subscriptions", "too_many_connections", "origin_not_allowed",
 // "unauthorized", "forbidden".

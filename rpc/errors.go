@@ -28,6 +28,10 @@ const (
 	ErrCodeInternal        = "internal"
 	ErrCodeTooLarge        = "request_too_large"
 	ErrCodeInvalidRequest  = "invalid_request"
+	// ErrCodeBeforeSnapshot: the block is below the height this node's
+	// history starts at (it joined from a snapshot); a node that keeps the
+	// full history has it.
+	ErrCodeBeforeSnapshot = "before_snapshot"
 )
 
 // Error is a JSON-RPC error with a numeric code and a data object carrying a

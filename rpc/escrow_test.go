@@ -42,6 +42,7 @@ type escrowBackend struct {
 	rpc.RequestReader
 	rpc.EvidenceReader
 	rpc.PolicyReader
+	rpc.GovernanceReader
 }
 
 func TestEscrowMethods(t *testing.T) {
@@ -52,7 +53,7 @@ func TestEscrowMethods(t *testing.T) {
 			{Kind: chain.FeedbackHoldPlaced, Amount: 1234, Due: 20_000, Ref: "R1", MatchedAt: 15_000},
 			{Kind: chain.FeedbackDebitExecuted, Amount: 1000, Due: 40_000},
 		}}}
-	srv := rpc.NewServer(escrowBackend{c, c, escrowStub{e}, c, c, c})
+	srv := rpc.NewServer(escrowBackend{c, c, escrowStub{e}, c, c, c, c})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	plain := &env{t: t, url: hs.URL}

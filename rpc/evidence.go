@@ -12,6 +12,9 @@ type EvidenceReader interface {
 	// offence's height, round and vote type; only against offender when
 	// given; at most limit records.
 	EvidenceRecords(offender *common.Address, limit int) ([]chain.EvidenceRecord, error)
+	// ProposalEvidenceRecords is the same for two conflicting proposals
+	// signed by one key holder for one height and round.
+	ProposalEvidenceRecords(offender *common.Address, limit int) ([]chain.ProposalEvidenceRecord, error)
 }
 
 // Bounds of sov_listEvidence.
@@ -31,7 +34,7 @@ type EvidenceQuery struct {
 type Evidence struct {
 	Offender   common.Address  `json:"offender"`
 	Name       string          `json:"name,omitempty"` // the validator's name in genesis
-	Vote       string          `json:"vote"`           // "prevote" or "precommit"
+	Vote       string          `json:"vote"`           // "prevote" or "precommit"; "proposal" for two proposals by one key holder
 	Height     uint64          `json:"height"`         // where it equivocated
 	Round      uint32          `json:"round"`
 	Votes      [2]EvidenceVote `json:"votes"`
@@ -72,12 +75,40 @@ func (api *API) ListEvidence(q EvidenceQuery) ([]Evidence, error) {
 			Votes:     [2]EvidenceVote{{BlockHash: a.BlockHash, Signature: a.Sig}, {BlockHash: b.BlockHash, Signature: b.Sig}},
 			Submitter: r.Submitter, TxHash: r.TxHash,
 		}
-		if l, found, err := api.b.LookupTx(r.TxHash); err != nil {
-			return nil, internalError("locate evidence transaction", err)
-		} else if found {
-			e.IncludedAt = l.Height
+		if err := api.includedAt(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	// Proposal equivocation (docs/adr/0060-governance.md) after the votes,
+	// within the same limit.
+	precs, err := api.b.ProposalEvidenceRecords(q.Offender, limit-len(out))
+	if err != nil {
+		return nil, internalError("list proposal evidence", err)
+	}
+	for _, r := range precs {
+		a, b := r.Evidence.A, r.Evidence.B
+		e := Evidence{
+			Offender: a.Proposer, Name: names[a.Proposer], Vote: "proposal", Height: a.Height, Round: a.Round,
+			Votes:     [2]EvidenceVote{{BlockHash: a.BlockHash, Signature: a.Sig}, {BlockHash: b.BlockHash, Signature: b.Sig}},
+			Submitter: r.Submitter, TxHash: r.TxHash,
+		}
+		if err := api.includedAt(&e); err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// includedAt fills in the height of the block that made e's transaction final.
+func (api *API) includedAt(e *Evidence) error {
+	l, found, err := api.b.LookupTx(e.TxHash)
+	if err != nil {
+		return internalError("locate evidence transaction", err)
+	}
+	if found {
+		e.IncludedAt = l.Height
+	}
+	return nil
 }

@@ -82,12 +82,17 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 	if first > st.FinalHeight {
 		return out, nil
 	}
-	vs := chain.NewValidatorSet(st.Validators)
+	var setErr error
 	err := c.walk(api.b, first, st.FinalHeight, func(b *chain.Block, cert *chain.Certificate, seed common.Hash) {
 		h := b.Header
+		vs, err := api.b.ValidatorsAtErr(h.Height) // the holders of a height are its own set's
+		if err != nil {
+			setErr = err
+			vs = chain.NewValidatorSet(st.Validators)
+		}
 		step := KeyStep{Height: h.Height, Hash: h.Hash(), Time: h.Time, Round: h.Round, Seed: seed, Reveal: h.Reveal, Proposer: h.Proposer,
 			Missed: vs.MissedHolders(seed, h.Round), TxCount: len(b.Txs)}
-		if cert != nil {
+		if cert != nil && err == nil {
 			step.Signers = len(cert.Sigs)
 			c.mu.Lock()
 			c.steps[h.Height] = step // final and certified: it never changes
@@ -95,6 +100,14 @@ func (api *API) KeyPath(count *int) ([]KeyStep, error) {
 		}
 		out = append(out, step)
 	})
+	if err == nil {
+		err = setErr
+	}
+	if errors.Is(err, chain.ErrBeforeSnapshot) {
+		// The walk derives each seed from genesis on; a node that joined
+		// from a snapshot never had the blocks before it.
+		return nil, newError(CodeNotFound, ErrCodeBeforeSnapshot, "the key's path is walked from genesis, and this node's history starts at height %d (the snapshot it joined from): ask a node that keeps the full history", st.HistoryFrom)
+	}
 	if err != nil {
 		return nil, internalError("walk the key's path", err)
 	}

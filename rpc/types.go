@@ -173,6 +173,9 @@ type ChainInfo struct {
 	Self        *common.Address `json:"self"`
 	PeerCount   int             `json:"peer_count"`
 	Assets      []Asset         `json:"assets"`
+	// HistoryFrom is the height this node's blocks, receipts and history
+	// indexes start at when it joined from a snapshot (0: from genesis).
+	HistoryFrom uint64 `json:"history_from,omitempty"`
 }
 
 // Decimals returns the decimals of asset and whether chain info lists it.

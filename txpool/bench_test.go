@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/internal/cputime"
 )
 
 // benchFixture is perSender signed transfers (nonces 0…) from each of
@@ -96,10 +96,10 @@ func BenchmarkAdd(b *testing.B) {
 				txs := f.decode(b, bc.warm)
 				p := New(Config{Workers: bc.workers}, testChain, f.state)
 				b.StartTimer()
-				start, cpu0 := time.Now(), cpuTime()
+				start, cpu0 := time.Now(), cputime.Used()
 				addAll(b, p, txs, bc.batch, bc.callers)
 				elapsed += time.Since(start)
-				cpu += cpuTime() - cpu0
+				cpu += cputime.Used() - cpu0
 				if p.Len() != len(txs) {
 					b.Fatalf("admitted %d of %d", p.Len(), len(txs))
 				}
@@ -110,16 +110,6 @@ func BenchmarkAdd(b *testing.B) {
 			b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/tx")
 		})
 	}
-}
-
-// cpuTime is the CPU time the process has used, all threads: with other
-// work on the machine it shows cost better than the wall clock does.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // addAll adds txs in batches, or one at a time from concurrent callers; a
@@ -203,7 +193,7 @@ func BenchmarkRecover(b *testing.B) {
 				b.StopTimer()
 				txs := f.decode(b, false)
 				b.StartTimer()
-				start, cpu0 := time.Now(), cpuTime()
+				start, cpu0 := time.Now(), cputime.Used()
 				var wg sync.WaitGroup
 				for g := range goroutines {
 					wg.Go(func() {
@@ -216,7 +206,7 @@ func BenchmarkRecover(b *testing.B) {
 				}
 				wg.Wait()
 				elapsed += time.Since(start)
-				cpu += cpuTime() - cpu0
+				cpu += cputime.Used() - cpu0
 			}
 			n := float64(b.N * len(f.raw))
 			b.ReportMetric(n/elapsed.Seconds(), "tx/s")

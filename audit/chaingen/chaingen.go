@@ -139,33 +139,34 @@ func Bank(i int) *ecdsa.PrivateKey { return devnet.Key(devnet.Seed, "bank", i) }
 // Transfers signs n transfers of one minor unit of CNY among the devnet
 // customers, round robin, on every core.
 func (c *Chain) Transfers(n int) []*chain.Tx {
-	type job struct {
-		i     int
-		key   *ecdsa.PrivateKey
-		nonce uint64
-		to    common.Address
-	}
-	jobs := make([]job, n)
-	for i := range jobs {
+	keys := make([]*ecdsa.PrivateKey, n)
+	bodies := make([]chain.Body, n)
+	for i := range keys {
 		from := i % devnet.Customers
 		to := (from + 1) % devnet.Customers
-		k := Customer(from)
-		jobs[i] = job{i, k, c.Nonce(k), crypto.PubkeyToAddress(Customer(to).PublicKey)}
+		keys[i] = Customer(from)
+		bodies[i] = chain.Transfer{To: crypto.PubkeyToAddress(Customer(to).PublicKey), Asset: "CNY", Amount: 1}
 	}
-	txs := make([]*chain.Tx, n)
+	return c.SignMany(keys, bodies)
+}
+
+// SignMany signs bodies[i] with keys[i], each at the key's next nonce in
+// the order given, on every core.
+func (c *Chain) SignMany(keys []*ecdsa.PrivateKey, bodies []chain.Body) []*chain.Tx {
+	txs := make([]*chain.Tx, len(bodies))
+	for i, b := range bodies {
+		txs[i] = chain.NewTx(c.Genesis.ChainID, c.Nonce(keys[i]), b)
+	}
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < n; i += workers {
-				j := jobs[i]
-				tx := chain.NewTx(c.Genesis.ChainID, j.nonce, chain.Transfer{To: j.to, Asset: "CNY", Amount: 1})
-				if err := tx.Sign(j.key); err != nil {
+			for i := w; i < len(txs); i += workers {
+				if err := txs[i].Sign(keys[i]); err != nil {
 					panic(err)
 				}
-				txs[i] = tx
 			}
 		}()
 	}

@@ -57,6 +57,13 @@ func (b *syncBuffer) Reset() {
 
 func newCluster(t *testing.T, n int, observers []string) *cluster {
 	t.Helper()
+	return newClusterWith(t, n, observers, n)
+}
+
+// newClusterWith is newCluster with port ranges for ports nodes (validators
+// that join later run as i ≥ n).
+func newClusterWith(t *testing.T, n int, observers []string, ports int) *cluster {
+	t.Helper()
 	dir := t.TempDir()
 	template, err := chain.ParseGenesis(sovereign.DevnetGenesis)
 	if err != nil {
@@ -67,7 +74,7 @@ func newCluster(t *testing.T, n int, observers []string) *cluster {
 	}
 	c := &cluster{t: t, cmds: map[int]*exec.Cmd{}, logs: map[int]*syncBuffer{},
 		procs: &devnet.Processes{Layout: devnet.Layout{Dir: dir}, N: n, Binary: binary, RPCHost: "127.0.0.1",
-			RPCPort: freePortRange(t, n), P2PPort: freePortRange(t, n), LogLevel: "info", Observers: observers}}
+			RPCPort: freePortRange(t, ports), P2PPort: freePortRange(t, ports), LogLevel: "info", Observers: observers}}
 	t.Cleanup(func() {
 		for i := range c.cmds {
 			c.kill(i)
@@ -82,6 +89,30 @@ func newCluster(t *testing.T, n int, observers []string) *cluster {
 		c.start(i)
 	}
 	return c
+}
+
+// observerDir is a data dir with an observer's node key in it, so its peer
+// id (observerID) can be admitted by the validators before it starts.
+func observerDir(t *testing.T) string {
+	dir := t.TempDir()
+	k, _ := crypto.GenerateKey()
+	if err := crypto.SaveECDSA(filepath.Join(dir, "nodekey"), k); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// observerID is the peer id of the node key in dir.
+func observerID(t *testing.T, dir string) string {
+	k, err := crypto.LoadECDSA(filepath.Join(dir, "nodekey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := p2p.PeerID(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id.String()
 }
 
 func tail(s string, n int) string {
@@ -194,13 +225,8 @@ func TestClusterSurvivesKilledHolder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-process cluster test")
 	}
-	obsDir := t.TempDir()
-	obsKey, _ := crypto.GenerateKey()
-	if err := crypto.SaveECDSA(filepath.Join(obsDir, "nodekey"), obsKey); err != nil {
-		t.Fatal(err)
-	}
-	obsID, _ := p2p.PeerID(obsKey)
-	c := newCluster(t, 4, []string{obsID.String()})
+	obsDir := observerDir(t)
+	c := newCluster(t, 4, []string{observerID(t, obsDir)})
 	urls := []string{c.rpc(0), c.rpc(1), c.rpc(2), c.rpc(3)}
 	c.waitHeight(2, 60*time.Second, urls...)
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -49,26 +48,16 @@ func runExport(c *cli.Context) error {
 		}
 	}
 	out := c.String("out")
-	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
 	start := time.Now()
 	bar := newProgressBar(c.Bool("quiet"))
-	blocks, err := audit.Export(ctx, src, g, tmp, bar.update)
+	var blocks uint64
+	err = writeAtomically(out, func(f *os.File) (err error) {
+		blocks, err = audit.Export(ctx, src, g, f, bar.update)
+		return err
+	})
 	bar.done()
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return fmt.Errorf("export after %d blocks: %w", blocks, err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return err
 	}
 	fmt.Printf("exported %d blocks to %s in %.1f s\n", blocks, out, time.Since(start).Seconds())
 	return nil

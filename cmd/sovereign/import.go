@@ -8,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/sovereign-ledger/sovereign/audit"
-	"github.com/sovereign-ledger/sovereign/ledger"
 	"github.com/urfave/cli/v2"
 )
 
@@ -40,14 +39,7 @@ func runImport(c *cli.Context) error {
 		return cli.Exit(err.Error(), 2)
 	}
 	defer src.Close()
-	dir := audit.ChainData(c.String("datadir"))
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return cli.Exit(fmt.Sprintf("%s already holds a database: import needs a fresh data dir", dir), 2)
-	}
-	if err := os.MkdirAll(c.String("datadir"), 0o700); err != nil {
-		return cli.Exit(err.Error(), 2)
-	}
-	store, err := ledger.OpenLevelDB(dir)
+	store, err := openFreshStore(c.String("datadir"), "import")
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}

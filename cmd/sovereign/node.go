@@ -65,6 +65,10 @@ func runNode(c *cli.Context) error {
 		cfg.Clock = node.NewOffsetClock(off)
 	}
 	opsConfig(c, &cfg)
+	governanceConfig(c, &cfg)
+	if err := snapshotSyncConfig(c, &cfg); err != nil {
+		return err
+	}
 	if err := rpcEdgeConfig(c, &cfg); err != nil {
 		return err
 	}

@@ -10,5 +10,9 @@ var walletCommand = walletcmd.NewWalletCommand()
 // bankCommand is "sovereign bank": register-account, mint, burn.
 var bankCommand = walletcmd.NewBankCommand()
 
+// governanceCommand is "sovereign governance": validator-set and member-bank
+// changes by quorum.
+var governanceCommand = walletcmd.NewGovernanceCommand()
+
 // merchantCommand is "sovereign merchant": payment requests.
 var merchantCommand = walletcmd.NewMerchantCommand()

@@ -93,7 +93,7 @@ type Chain struct {
 func New() (*Chain, Keys) {
 	g, k := Genesis()
 	store := ledger.NewMemStore()
-	l, err := ledger.OpenLedger(store, g, ledger.WithoutStateCache()) // Fail must reach every read
+	l, err := ledger.OpenLedger(store, g, ledger.WithoutReadCaches()) // Fail must reach every read
 	if err != nil {
 		panic(err)
 	}

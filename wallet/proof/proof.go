@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
 	"github.com/sovereign-ledger/sovereign/chain"
+	"github.com/sovereign-ledger/sovereign/ledger"
 	"github.com/sovereign-ledger/sovereign/rpc"
 	"github.com/sovereign-ledger/sovereign/wallet"
 )
@@ -68,16 +69,68 @@ type ProvenAccount struct {
 // When trust is not nil the header's certificate must verify against the
 // validators of that genesis; pass the genesis file you trust (the node's own
 // sov_genesis is only as good as the node).
+//
+// After the validator set changed by governance, the set that must certify
+// the header is followed from the genesis set through the node's set
+// changes (FollowSet), each certified by the set before it.
 func FetchAccount(ctx context.Context, c *wallet.Client, addr common.Address, trust *chain.Genesis) (*ProvenAccount, error) {
 	p, err := c.Proof(ctx, rpc.ProofQuery{Account: &addr})
 	if err != nil {
 		return nil, err
 	}
-	return CheckAccount(p, addr, trust)
+	if trust == nil {
+		return CheckAccount(p, addr, nil)
+	}
+	vs, err := FollowSet(ctx, c, trust, p.Header.Height)
+	if err != nil {
+		return nil, err
+	}
+	return CheckAccountWithSet(p, addr, trust.ChainID, vs)
 }
 
-// CheckAccount is FetchAccount's check on an already fetched proof.
+// FollowSet is the validator set in force at height, trusting only genesis
+// g: the genesis set, then each change the node lists (sov_getSetChanges)
+// up to height, every one checked by ledger.VerifySetChange against the
+// set before it. A node that hides a change cannot make an old set pass
+// for a later one: each certified header names its set's hash.
+func FollowSet(ctx context.Context, c *wallet.Client, g *chain.Genesis, height uint64) (*chain.ValidatorSet, error) {
+	vs := g.ValidatorSet()
+	changes, err := c.SetChanges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, sc := range changes {
+		if sc.Height > height {
+			break
+		}
+		prev := new(chain.Header)
+		if err := rlp.DecodeBytes(sc.Header.RLP, prev); err != nil || prev.Hash() != sc.Header.Hash || prev.Height+1 != sc.Height {
+			return nil, fmt.Errorf("%w: set change at %d: header encoding", ErrBadProof, sc.Height)
+		}
+		nodes := make([][]byte, len(sc.Proof))
+		for i, n := range sc.Proof {
+			nodes[i] = n
+		}
+		if vs, err = ledger.VerifySetChange(g.ChainID, vs, prev, chainCertificate(sc.Certificate), nodes); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadProof, err)
+		}
+	}
+	return vs, nil
+}
+
+// CheckAccount is FetchAccount's check on an already fetched proof, with
+// the header certified by the genesis validator set (trust nil: the
+// certificate is not checked).
 func CheckAccount(p *rpc.Proof, addr common.Address, trust *chain.Genesis) (*ProvenAccount, error) {
+	if trust == nil {
+		return CheckAccountWithSet(p, addr, "", nil)
+	}
+	return CheckAccountWithSet(p, addr, trust.ChainID, trust.ValidatorSet())
+}
+
+// CheckAccountWithSet is CheckAccount with the header certified by vs (the
+// set in force at its height, FollowSet); vs nil: not checked.
+func CheckAccountWithSet(p *rpc.Proof, addr common.Address, chainID string, vs *chain.ValidatorSet) (*ProvenAccount, error) {
 	h := new(chain.Header)
 	if err := rlp.DecodeBytes(p.Header.RLP, h); err != nil {
 		return nil, fmt.Errorf("%w: header encoding: %v", ErrBadProof, err)
@@ -111,8 +164,8 @@ func CheckAccount(p *rpc.Proof, addr common.Address, trust *chain.Genesis) (*Pro
 		}
 	}
 	out := &ProvenAccount{Address: addr, Account: acct, Header: h}
-	if trust != nil {
-		if err := CheckCertificate(trust, h, p.Certificate); err != nil {
+	if vs != nil {
+		if err := checkCertificate(chainID, vs, h, p.Certificate); err != nil {
 			return nil, err
 		}
 		out.Certified = true
@@ -123,8 +176,17 @@ func CheckAccount(p *rpc.Proof, addr common.Address, trust *chain.Genesis) (*Pro
 // CheckCertificate verifies that cert finalizes header h under the validator
 // set of genesis g.
 func CheckCertificate(g *chain.Genesis, h *chain.Header, cert *rpc.Certificate) error {
-	if h.ChainID != g.ChainID {
-		return fmt.Errorf("%w: header is for chain %q, genesis for %q", ErrBadProof, h.ChainID, g.ChainID)
+	return checkCertificate(g.ChainID, g.ValidatorSet(), h, cert)
+}
+
+// checkCertificate verifies that cert finalizes header h under vs, the set
+// the header names.
+func checkCertificate(chainID string, vs *chain.ValidatorSet, h *chain.Header, cert *rpc.Certificate) error {
+	if h.ChainID != chainID {
+		return fmt.Errorf("%w: header is for chain %q, genesis for %q", ErrBadProof, h.ChainID, chainID)
+	}
+	if h.ValidatorsHash != vs.Hash() {
+		return fmt.Errorf("%w: header %d names validator set %s, the trusted set is %s (the set changed: follow it with FollowSet)", ErrBadProof, h.Height, h.ValidatorsHash.Hex(), vs.Hash().Hex())
 	}
 	if cert == nil {
 		return fmt.Errorf("%w: block %d has no commit certificate yet", ErrBadProof, h.Height)
@@ -132,12 +194,20 @@ func CheckCertificate(g *chain.Genesis, h *chain.Header, cert *rpc.Certificate) 
 	if cert.Height != h.Height || cert.BlockHash != h.Hash() {
 		return fmt.Errorf("%w: certificate is for block %d %s, not %d %s", ErrBadProof, cert.Height, cert.BlockHash.Hex(), h.Height, h.Hash().Hex())
 	}
+	if err := chainCertificate(cert).Verify(chainID, vs); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadProof, err)
+	}
+	return nil
+}
+
+// chainCertificate is the certificate of cert's JSON form (nil for nil).
+func chainCertificate(cert *rpc.Certificate) *chain.Certificate {
+	if cert == nil {
+		return nil
+	}
 	cc := &chain.Certificate{Height: cert.Height, Round: cert.Round, BlockHash: cert.BlockHash}
 	for _, s := range cert.Signatures {
 		cc.Sigs = append(cc.Sigs, chain.CommitSig{Validator: s.Validator, Sig: s.Sig})
 	}
-	if err := cc.Verify(g.ChainID, g.ValidatorSet()); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadProof, err)
-	}
-	return nil
+	return cc
 }

@@ -58,7 +58,7 @@ func (e *cliEnv) run(args ...string) result {
 	var out, errb bytes.Buffer
 	app := &cli.App{
 		Name:           "sovereign",
-		Commands:       []*cli.Command{NewWalletCommand(), NewTxCommand(), NewBankCommand(), NewMerchantCommand()},
+		Commands:       []*cli.Command{NewWalletCommand(), NewTxCommand(), NewBankCommand(), NewMerchantCommand(), NewGovernanceCommand()},
 		Writer:         &out,
 		ErrWriter:      &errb,
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -56,7 +56,11 @@ func walletProof(c *cli.Context) error {
 		pa, err = proof.CheckAccount(p, addr, nil)
 		res.Warning = fmt.Sprintf("block %d has no commit certificate yet: its finality is not checked", p.Header.Height)
 	} else {
-		pa, err = proof.CheckAccount(p, addr, trust)
+		vs, ferr := proof.FollowSet(ctx, client, trust, p.Header.Height) // the set the header's height is certified by
+		if ferr != nil {
+			return fmt.Errorf("validator set at height %d from %s: %w", p.Header.Height, client.URL(), ferr)
+		}
+		pa, err = proof.CheckAccountWithSet(p, addr, trust.ChainID, vs)
 	}
 	if err != nil {
 		return fmt.Errorf("proof for %s from %s: %w", addr.Hex(), client.URL(), err)

@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestStateCacheNeverKeepsAReplacedValue: a read that went to the store
+// TestReadCacheNeverKeepsAReplacedValue: a read that went to the store
 // before a commit landed, and returns after it, must not leave the old
 // value cached over the committed one; deletions drop cached values.
-func TestStateCacheNeverKeepsAReplacedValue(t *testing.T) {
-	c := newStateCache()
+func TestReadCacheNeverKeepsAReplacedValue(t *testing.T) {
+	c := newReadCache(16)
 	key := []byte("acct")
 	store := map[string][]byte{"acct": []byte("old")}
 	load := func(k []byte) ([]byte, error) { return store[string(k)], nil }
@@ -44,9 +44,9 @@ func TestStateCacheNeverKeepsAReplacedValue(t *testing.T) {
 	}
 }
 
-// TestStateCacheServesHits: a cached value is answered without the store.
-func TestStateCacheServesHits(t *testing.T) {
-	c := newStateCache()
+// TestReadCacheServesHits: a cached value is answered without the store.
+func TestReadCacheServesHits(t *testing.T) {
+	c := newReadCache(16)
 	loads := 0
 	load := func([]byte) ([]byte, error) { loads++; return []byte("v"), nil }
 	for range 3 {
