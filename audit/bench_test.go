@@ -7,8 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/sovereign-ledger/sovereign/audit/chaingen"
+	"github.com/sovereign-ledger/sovereign/internal/cputime"
 	"github.com/sovereign-ledger/sovereign/ledger"
 )
 
@@ -77,6 +81,7 @@ func BenchmarkAudit(b *testing.B) {
 	n := benchTxs(b)
 	path := benchFile(b, n)
 	b.ResetTimer()
+	cpu0 := cputime.Used()
 	for i := 0; i < b.N; i++ {
 		src, err := OpenFile(path)
 		if err != nil {
@@ -89,6 +94,45 @@ func BenchmarkAudit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+	reportCPU(b, cputime.Used()-cpu0, n*b.N)
+}
+
+// reportCPU adds the process CPU time (user + system, every thread) per
+// transaction, and the throughput two cores would give if that CPU were
+// spread over both and nothing else ran (2 s of CPU a second / CPU per
+// transaction): the figure a shared machine distorts least.
+func reportCPU(b *testing.B, cpu time.Duration, txs int) {
+	if cpu <= 0 || txs == 0 {
+		return
+	}
+	per := cpu.Seconds() / float64(txs)
+	b.ReportMetric(per*1e6, "cpu-µs/tx")
+	b.ReportMetric(2/per, "2core-tx/s")
+}
+
+// BenchmarkRecoveryFloor is the bare secp256k1 recovery (crypto.Ecrecover,
+// one signature per op, on every core as -cpu says), measured like
+// BenchmarkAudit: a transfer carries one signature, so its cpu-µs/op is the
+// floor under the audit's cpu-µs/tx at the same moment on the same machine.
+func BenchmarkRecoveryFloor(b *testing.B) {
+	key, _ := crypto.GenerateKey()
+	hash := crypto.Keccak256([]byte("floor"))
+	sig, err := crypto.Sign(hash, key)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := cputime.Used()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := crypto.Ecrecover(hash, sig); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	cpu := cputime.Used() - cpu0
+	b.ReportMetric(cpu.Seconds()/float64(b.N)*1e6, "cpu-µs/op")
 }
 
 // BenchmarkImportExport imports the chain file into a fresh data dir and

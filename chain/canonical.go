@@ -1,6 +1,10 @@
 package chain
 
-import "github.com/ethereum/go-ethereum/common"
+import (
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
 
 // Every byte that anyone signs on this chain is defined in this file, each as
 // the Keccak-256 of an RLP list that starts with its own domain tag, so a
@@ -22,10 +26,28 @@ func ProposalSignHash(chainID string, height uint64, round uint32, polRound int3
 }
 
 // SigningHash is what every signer of the transaction signs: chain id, type,
-// nonce and payload, without signatures.
+// nonce and payload, without signatures: the RLP list
+// ["sovereign-tx", chainID, type, nonce, payload]. It is written field by
+// field rather than through rlpHash's reflection because every transaction's
+// recovery needs it (an audit hashes millions); TestSigningHashMatchesRLP
+// pins it to rlpHash of that list.
 func (tx *Tx) SigningHash() common.Hash {
-	return rlpHash([]any{"sovereign-tx", tx.env.ChainID, tx.env.Type, tx.env.Nonce, tx.env.Payload})
+	d := crypto.NewKeccakState()
+	w := rlp.NewEncoderBuffer(d)
+	list := w.List()
+	w.WriteString(txSigningTag)
+	w.WriteString(tx.env.ChainID)
+	w.WriteUint64(uint64(tx.env.Type))
+	w.WriteUint64(tx.env.Nonce)
+	w.WriteBytes(tx.env.Payload)
+	w.ListEnd(list)
+	_ = w.Flush() // writes into the hash, which cannot fail
+	var h common.Hash
+	_, _ = d.Read(h[:])
+	return h
 }
+
+const txSigningTag = "sovereign-tx"
 
 // SignHash is what the validator signed.
 func (v *SignedVote) SignHash(chainID string) common.Hash {

@@ -175,11 +175,19 @@ func recoverSigner(hash common.Hash, sig []byte) (common.Address, error) {
 	if !crypto.ValidateSignatureValues(sig[64], r, s, true) {
 		return common.Address{}, Reject(ErrBadSignature, "signature values out of range")
 	}
-	pub, err := crypto.SigToPub(hash.Bytes(), sig)
+	// The address is taken from the uncompressed key libsecp256k1 returns
+	// (0x04 || X || Y, a point it has just computed, so on the curve)
+	// without crypto.SigToPub's round trip through an ecdsa.PublicKey: that
+	// decoding re-checks the point with big-integer arithmetic and
+	// PubkeyToAddress encodes it back, a few µs a signature.
+	pub, err := crypto.Ecrecover(hash.Bytes(), sig)
 	if err != nil {
 		return common.Address{}, Reject(ErrBadSignature, "recover: %v", err)
 	}
-	return crypto.PubkeyToAddress(*pub), nil
+	if len(pub) != 65 || pub[0] != 4 {
+		return common.Address{}, Reject(ErrBadSignature, "recover: public key of %d bytes", len(pub))
+	}
+	return common.BytesToAddress(crypto.Keccak256(pub[1:])[12:]), nil
 }
 
 // EncodeRLP writes the canonical encoding.
@@ -211,8 +219,8 @@ func DecodeTx(raw []byte) (*Tx, error) {
 }
 
 func (tx *Tx) decode(raw []byte) error {
-	var env txEnvelope
-	if err := rlp.DecodeBytes(raw, &env); err != nil {
+	env, err := decodeEnvelope(raw)
+	if err != nil {
 		return Reject(ErrMalformed, "decode transaction: %v", err)
 	}
 	if len(env.Sigs) > MaxTxSigs {

@@ -29,9 +29,13 @@ func TestAuditExportImportCommands(t *testing.T) {
 	raw, _ := json.Marshal(chaingen.Genesis(4))
 	os.WriteFile(genesis, raw, 0o644)
 
-	out := mustRun(t, "audit", "--file", file, "--genesis", genesis, "--report", filepath.Join(dir, "report"))
+	prof := filepath.Join(dir, "audit.pprof")
+	out := mustRun(t, "audit", "--file", file, "--genesis", genesis, "--report", filepath.Join(dir, "report"), "--cpuprofile", prof)
 	if !strings.Contains(out, "PASSED") || !strings.Contains(out, "verified to height 5") {
 		t.Fatalf("audit summary:\n%s", out)
+	}
+	if st, err := os.Stat(prof); err != nil || st.Size() == 0 {
+		t.Fatalf("--cpuprofile wrote no profile: %v", err)
 	}
 	for _, name := range []string{"report.json", "report.html"} {
 		if st, err := os.Stat(filepath.Join(dir, "report", name)); err != nil || st.Size() == 0 {

@@ -44,6 +44,7 @@ func runImport(c *cli.Context) error {
 		return cli.Exit(err.Error(), 2)
 	}
 	defer store.Close()
+	replayGC()
 	bar := newProgressBar(c.Bool("quiet"))
 	rep, err := audit.Import(ctx, src, store, audit.Config{Genesis: pinned, Progress: bar.update})
 	bar.done()
