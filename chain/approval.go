@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -66,12 +65,7 @@ var approvalStatusNames = map[ApprovalStatus]string{
 	ApprovalRecalled: "recalled", ApprovalLapsed: "lapsed",
 }
 
-func (s ApprovalStatus) String() string {
-	if n, ok := approvalStatusNames[s]; ok {
-		return n
-	}
-	return fmt.Sprintf("status_%d", uint8(s))
-}
+func (s ApprovalStatus) String() string { return statusName(approvalStatusNames, s) }
 
 // Approval is a payment waiting for (or past) its supervisor's decision,
 // stored under ApprovalKey. Tx is the waiting transaction's canonical

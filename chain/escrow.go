@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -22,12 +21,7 @@ var escrowStatusNames = map[EscrowStatus]string{
 	EscrowOpen: "open", EscrowReleased: "released", EscrowRefunded: "refunded", EscrowExpired: "expired",
 }
 
-func (s EscrowStatus) String() string {
-	if n, ok := escrowStatusNames[s]; ok {
-		return n
-	}
-	return fmt.Sprintf("status_%d", uint8(s))
-}
+func (s EscrowStatus) String() string { return statusName(escrowStatusNames, s) }
 
 // ParseEscrowStatus is the inverse of String.
 func ParseEscrowStatus(name string) (EscrowStatus, bool) {

@@ -207,12 +207,7 @@ var proposalStatusNames = map[ProposalStatus]string{
 	ProposalOpen: "open", ProposalApproved: "approved", ProposalApplied: "applied", ProposalExpired: "expired",
 }
 
-func (s ProposalStatus) String() string {
-	if n, ok := proposalStatusNames[s]; ok {
-		return n
-	}
-	return fmt.Sprintf("status_%d", uint8(s))
-}
+func (s ProposalStatus) String() string { return statusName(proposalStatusNames, s) }
 
 // Proposal is a governance proposal as state keeps it, under ProposalKey.
 type Proposal struct {

@@ -109,12 +109,7 @@ var requestStatusNames = map[RequestStatus]string{
 	RequestOpen: "open", RequestPaid: "paid", RequestDeclined: "declined", RequestExpired: "expired", RequestCancelled: "cancelled",
 }
 
-func (s RequestStatus) String() string {
-	if n, ok := requestStatusNames[s]; ok {
-		return n
-	}
-	return fmt.Sprintf("status_%d", uint8(s))
-}
+func (s RequestStatus) String() string { return statusName(requestStatusNames, s) }
 
 // ParseRequestStatus is the inverse of String.
 func ParseRequestStatus(name string) (RequestStatus, bool) {
