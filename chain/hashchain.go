@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -16,6 +17,13 @@ type HashChain struct {
 	stride      uint64
 	secret      common.Hash   // x_length
 	checkpoints []common.Hash // checkpoints[j] = x_{j*stride}
+
+	// The segment of the last reveal, so that a validator walking its chain
+	// (one reveal per block, in order) pays one hash per reveal instead of
+	// up to Stride: segment[i] = x_{segmentTop-i}.
+	mu         sync.Mutex
+	segmentTop uint64
+	segment    []common.Hash
 }
 
 // DefaultHashChainLength gives about 12 days of one block a second; a
@@ -50,17 +58,30 @@ func (hc *HashChain) Reveal(k uint64) (common.Hash, error) {
 	if k == 0 || k > hc.length {
 		return common.Hash{}, fmt.Errorf("reveal %d is outside the hash chain (length %d)", k, hc.length)
 	}
-	top := (k + hc.stride - 1) / hc.stride * hc.stride // first checkpoint at or above k
+	top := min((k+hc.stride-1)/hc.stride*hc.stride, hc.length) // first checkpoint at or above k, or the secret
+	hc.mu.Lock()
+	defer hc.mu.Unlock()
+	if hc.segmentTop != top || hc.segment == nil {
+		hc.segment, hc.segmentTop = hc.walk(top), top
+	}
+	return hc.segment[top-k], nil
+}
+
+// walk hashes down from x_top to just above the checkpoint below it.
+func (hc *HashChain) walk(top uint64) []common.Hash {
 	x := hc.secret
-	if top <= hc.length {
+	if top%hc.stride == 0 {
 		x = hc.checkpoints[top/hc.stride]
-	} else {
-		top = hc.length
 	}
-	for i := top; i > k; i-- {
-		x = keccak(x[:])
+	bottom := (top - 1) / hc.stride * hc.stride
+	seg := make([]common.Hash, top-bottom)
+	for i := range seg {
+		if i > 0 {
+			x = keccak(x[:])
+		}
+		seg[i] = x
 	}
-	return x, nil
+	return seg
 }
 
 // Length is the number of reveals.

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"pgregory.net/rapid"
 )
 
 func TestHashChain(t *testing.T) {
@@ -42,5 +43,43 @@ func TestHolderIsAPermutation(t *testing.T) {
 	}
 	if vs.Holder(common.Hash{9}, 0) == vs.Holder(common.Hash{10}, 0) && vs.Holder(common.Hash{11}, 0) == vs.Holder(common.Hash{12}, 0) {
 		t.Log("note: same holder for different seeds (possible by chance)")
+	}
+}
+
+// TestRevealAnyOrder holds the segment cache to the definition: whatever
+// order reveals are asked in (a restart, a rotation, a lookup of an old
+// one), x_k is the secret hashed length-k times.
+func TestRevealAnyOrder(t *testing.T) {
+	const length = 3*hashChainStride + 100
+	secret := common.Hash{3}
+	want := make([]common.Hash, length+1) // want[k] = x_k
+	want[length] = secret
+	for k := length; k > 0; k-- {
+		want[k-1] = keccak(want[k][:])
+	}
+	hc := NewHashChain(secret, length)
+	rapid.Check(t, func(t *rapid.T) {
+		for _, k := range rapid.SliceOfN(rapid.Uint64Range(1, length), 1, 20).Draw(t, "reveals") {
+			got, err := hc.Reveal(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want[k] {
+				t.Fatalf("reveal %d: got %s, want %s", k, got, want[k])
+			}
+		}
+	})
+}
+
+// BenchmarkRevealInOrder is a proposer's use: the next reveal, then the one
+// after, as its blocks follow one another.
+func BenchmarkRevealInOrder(b *testing.B) {
+	hc := NewHashChain(common.Hash{5}, DefaultHashChainLength)
+	k := uint64(1)
+	for b.Loop() {
+		if _, err := hc.Reveal(k); err != nil {
+			b.Fatal(err)
+		}
+		k = k%DefaultHashChainLength + 1
 	}
 }
