@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -50,11 +51,58 @@ type wireBlock struct {
 
 // DecodeRLP decodes a block and marks its header immutable (see Block).
 func (b *Block) DecodeRLP(s *rlp.Stream) error {
-	var w wireBlock
-	if err := s.Decode(&w); err != nil {
+	raw, err := s.Raw()
+	if err != nil {
 		return err
 	}
-	b.Header, b.Txs, b.decoded = w.Header, w.Txs, true
+	return b.decode(raw, nil)
+}
+
+// TxLookup returns this node's copy of the transaction whose canonical
+// encoding hashes to h, or nil when it has none.
+type TxLookup func(h common.Hash) *Tx
+
+// DecodeBlockKnown is DecodeBlock, except that a transaction known returns
+// (by the hash of its encoding) is taken instead of being decoded again:
+// nearly every transaction of a proposal has reached the node in gossip
+// before it. Both give equal blocks and refuse the same bytes, because
+// equal hashes mean equal encodings. known may be nil.
+func DecodeBlockKnown(raw []byte, known TxLookup) (*Block, error) {
+	b := new(Block)
+	if err := b.decode(raw, known); err != nil {
+		return nil, Reject(ErrMalformed, "decode block: %v", err)
+	}
+	if b.Header == nil {
+		return nil, Reject(ErrMalformed, "block without header")
+	}
+	return b, nil
+}
+
+// wireBlockRaw is wireBlock with each transaction left encoded.
+type wireBlockRaw struct {
+	Header *Header
+	Txs    []rlp.RawValue
+}
+
+func (b *Block) decode(raw []byte, known TxLookup) error {
+	var w wireBlockRaw
+	if err := rlp.DecodeBytes(raw, &w); err != nil {
+		return err
+	}
+	txs := make([]*Tx, len(w.Txs))
+	for i, enc := range w.Txs {
+		h := crypto.Keccak256Hash(enc)
+		if known != nil {
+			if txs[i] = known(h); txs[i] != nil {
+				continue
+			}
+		}
+		txs[i] = new(Tx)
+		if err := txs[i].decodeHashed(enc, h); err != nil {
+			return fmt.Errorf("transaction %d: %w", i, err)
+		}
+	}
+	b.Header, b.Txs, b.decoded = w.Header, txs, true
 	return nil
 }
 
@@ -84,13 +132,4 @@ func (b *Block) Bytes() []byte {
 }
 
 // DecodeBlock parses a block's canonical encoding.
-func DecodeBlock(raw []byte) (*Block, error) {
-	b := new(Block)
-	if err := rlp.DecodeBytes(raw, b); err != nil {
-		return nil, Reject(ErrMalformed, "decode block: %v", err)
-	}
-	if b.Header == nil {
-		return nil, Reject(ErrMalformed, "block without header")
-	}
-	return b, nil
-}
+func DecodeBlock(raw []byte) (*Block, error) { return DecodeBlockKnown(raw, nil) }

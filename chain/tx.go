@@ -219,6 +219,11 @@ func DecodeTx(raw []byte) (*Tx, error) {
 }
 
 func (tx *Tx) decode(raw []byte) error {
+	return tx.decodeHashed(raw, crypto.Keccak256Hash(raw))
+}
+
+// decodeHashed is decode of raw whose hash h the caller has already taken.
+func (tx *Tx) decodeHashed(raw []byte, h common.Hash) error {
 	env, err := decodeEnvelope(raw)
 	if err != nil {
 		return Reject(ErrMalformed, "decode transaction: %v", err)
@@ -233,7 +238,6 @@ func (tx *Tx) decode(raw []byte) error {
 	tx.env, tx.body = env, body
 	own := append([]byte(nil), raw...) // raw may be a view into a larger buffer
 	tx.raw.Store(&own)
-	h := crypto.Keccak256Hash(raw)
 	tx.hash.Store(&h)
 	return nil
 }

@@ -111,6 +111,15 @@ type wireProposal struct {
 	Sig      []byte
 }
 
+// wireProposalRaw is wireProposal with the block left encoded.
+type wireProposalRaw struct {
+	Height   uint64
+	Round    uint32
+	POLRound uint64
+	Block    rlp.RawValue
+	Sig      []byte
+}
+
 type wireVote struct {
 	Type      uint8
 	Height    uint64
@@ -147,7 +156,11 @@ func (m Message) Encode() []byte {
 // DecodeMessage parses a message's canonical encoding and checks its shape
 // (not its signature: Step does that). It never panics; non-canonical input
 // (anything Encode would not produce) is refused.
-func DecodeMessage(b []byte) (msg Message, err error) {
+func DecodeMessage(b []byte) (Message, error) { return DecodeMessageKnown(b, nil) }
+
+// DecodeMessageKnown is DecodeMessage taking a proposal's transactions that
+// known returns instead of decoding them again (chain.DecodeBlockKnown).
+func DecodeMessageKnown(b []byte, known chain.TxLookup) (msg Message, err error) {
 	defer func() {
 		// The decoders below are not expected to panic; this keeps a hostile
 		// peer from crashing the node if one ever does.
@@ -164,14 +177,18 @@ func DecodeMessage(b []byte) (msg Message, err error) {
 	}
 	switch w.Kind {
 	case kindProposal:
-		var wp wireProposal
+		var wp wireProposalRaw
 		if err := rlp.DecodeBytes(w.Body, &wp); err != nil {
 			return Message{}, fmt.Errorf("%w: proposal: %v", ErrMalformed, err)
 		}
 		if wp.POLRound > uint64(math.MaxInt32)+1 {
 			return Message{}, fmt.Errorf("%w: proposal POL round %d out of range", ErrMalformed, int64(wp.POLRound)-1)
 		}
-		msg.Proposal = &Proposal{wp.Height, wp.Round, int32(int64(wp.POLRound) - 1), wp.Block, wp.Sig}
+		block, err := chain.DecodeBlockKnown(wp.Block, known)
+		if err != nil {
+			return Message{}, fmt.Errorf("%w: proposal: %v", ErrMalformed, err)
+		}
+		msg.Proposal = &Proposal{wp.Height, wp.Round, int32(int64(wp.POLRound) - 1), block, wp.Sig}
 	case kindVote:
 		var wv wireVote
 		if err := rlp.DecodeBytes(w.Body, &wv); err != nil {

@@ -43,6 +43,17 @@ func (t *txIntern) one(tx *chain.Tx) *chain.Tx {
 	return tx
 }
 
+// known returns the node's copy of the transaction with hash h, or nil: a
+// proposal's block is decoded through it (chain.DecodeBlockKnown), so that
+// transactions met before are neither decoded nor recovered again.
+func (t *txIntern) known(h common.Hash) *chain.Tx {
+	if pooled := t.pool.Get(h); pooled != nil {
+		return pooled
+	}
+	tx, _ := t.recent.Get(h)
+	return tx
+}
+
 // all replaces each transaction in txs by the node's copy, in place.
 func (t *txIntern) all(txs []*chain.Tx) {
 	for i, tx := range txs {

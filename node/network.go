@@ -135,7 +135,7 @@ func (n *Node) validateTxBatch(data []byte) (any, error) {
 // by a validator of this chain before it is relayed.
 func (n *Node) validateConsensus(proposal bool) p2p.Validator {
 	return func(data []byte) (any, error) {
-		msg, err := consensus.DecodeMessage(data)
+		msg, err := consensus.DecodeMessageKnown(data, n.txs.known)
 		if err != nil {
 			return nil, err
 		}
