@@ -229,9 +229,11 @@ func (d *driver) drain() error {
 	for d.m.HasReady() {
 		rd := d.m.Ready()
 		if rd.Safety != nil || rd.Valid != nil {
+			start := d.n.cfg.Clock.Now()
 			if err := d.signer.save(rd.Safety, rd.Valid); err != nil {
 				return fmt.Errorf("persist signer state: %w", err)
 			}
+			d.signerWritten(d.n.cfg.Clock.Since(start))
 		}
 		for _, c := range rd.Committed {
 			if err := d.commit(c); err != nil {
@@ -430,4 +432,17 @@ func (v blockValidator) CheckTimely(b *chain.Block) error {
 // cannot keep every proposal untimely.
 func (v blockValidator) messageDelay(r uint32) time.Duration {
 	return time.Duration(1+int64(r)) * time.Second
+}
+
+// slowSignerWrite is how long the signer state's synced write may take
+// before the operator is told: it stands between this validator and every
+// vote it sends, and the propose timeout is 500 ms, so a key holder whose
+// disk stalls this long can cost the chain a round.
+const slowSignerWrite = 200 * time.Millisecond
+
+func (d *driver) signerWritten(took time.Duration) {
+	d.n.metrics.signerSeconds.Observe(took.Seconds())
+	if took >= slowSignerWrite {
+		d.n.log.Warn("slow signer state write held this validator's votes", "took", took, "height", d.Status().Height)
+	}
 }

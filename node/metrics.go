@@ -16,6 +16,7 @@ type metrics struct {
 	finalTxs      prometheus.Counter
 	rejectedTxs   prometheus.Counter
 	commitSeconds prometheus.Histogram
+	signerSeconds prometheus.Histogram
 	blockTxs      prometheus.Histogram
 	round         prometheus.Gauge
 	revealsLeft   prometheus.Gauge
@@ -32,6 +33,9 @@ func newMetrics(n *Node) *metrics {
 		rejectedTxs: prometheus.NewCounter(prometheus.CounterOpts{Name: "sovereign_rejected_transactions_total", Help: "Transactions in final blocks whose receipt carries a rejection code."}),
 		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sovereign_block_commit_seconds", Help: "Time to execute (if not yet) and durably commit a final block.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		signerSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sovereign_signer_state_write_seconds",
+			Help:    "Time to write and sync the signer state before a vote leaves (node/signerstate.go); a slow disk here delays this validator's votes.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14)}),
 		blockTxs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sovereign_block_transactions", Help: "Transactions per final block.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
 		round: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sovereign_consensus_round", Help: "Current consensus round (above 0 means a key holder was silent)."}),
@@ -42,7 +46,7 @@ func newMetrics(n *Node) *metrics {
 		peers: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sovereign_p2p_peers", Help: "Connected peers."},
 			func() float64 { return float64(n.peerCount()) }),
 	}
-	m.reg.MustRegister(m.finalHeight, m.finalTxs, m.rejectedTxs, m.commitSeconds, m.blockTxs, m.round, m.revealsLeft, m.poolTxs, m.peers,
+	m.reg.MustRegister(m.finalHeight, m.finalTxs, m.rejectedTxs, m.commitSeconds, m.signerSeconds, m.blockTxs, m.round, m.revealsLeft, m.poolTxs, m.peers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for kind, c := range map[string]*atomic.Uint64{"tx": &chain.Recoveries.Tx, "consensus": &chain.Recoveries.Consensus} {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "sovereign_signature_recoveries_total",

@@ -144,6 +144,9 @@ func checkMetrics(t *testing.T, url string) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, body)
 		}
 	}
+	if !strings.Contains(string(body), "sovereign_signer_state_write_seconds_count ") || strings.Contains(string(body), "sovereign_signer_state_write_seconds_count 0\n") {
+		t.Fatal("/metrics does not count the validator's signer state writes")
+	}
 }
 
 // TestUnregisteredSenderIsRejected: a transaction the ledger cannot include
