@@ -25,14 +25,14 @@ import (
 // the node, so their writes are on the consensus path, and the valid value
 // (a whole block) changes at every height. Each is a slotPair: two files
 // written in turn, each a sequence number, a checksum and the value, written
-// in place at a stable, padded size and flushed with fdatasync (no temporary
-// file, no rename, no truncation, no directory sync after a file's first
-// write). A crash mid-write tears only the slot being written, which then
-// fails its checksum; the other slot holds the previous value, and nothing
-// signed after it had left the node. The valid value is written, and
-// flushed, before the record that names it, and is read back as the intact
-// valid slot that the record names (see load for why that is not simply
-// the newest).
+// in place at a stable, padded size and fsynced (no temporary file, no
+// rename, no truncation, no directory sync after a file's first write). A
+// crash mid-write tears only the slot being written, which then fails its
+// checksum; the other slot holds the previous value, and nothing signed
+// after it had left the node. The valid value is written, and synced,
+// before the record that names it, and is read back as the intact valid
+// slot that the record names (see load for why that is not simply the
+// newest).
 const (
 	signerDir        = "signer"
 	signerSlotA      = "state-a.json" // signerSlot, holding a consensus.SafetyRecord
@@ -126,7 +126,7 @@ func (p *slotPair) read() (slots []intactSlot, exists bool, err error) {
 	return slots, exists, nil
 }
 
-// write writes payload into the slot after p.seq, in place, and flushes it;
+// write writes payload into the slot after p.seq, in place, and syncs it;
 // the first write of each slot file also syncs the directory, so that the
 // file itself survives a crash. The slot is padded with spaces to its
 // file's size, or to the next slotBlock if the value has outgrown it, so
@@ -165,7 +165,7 @@ func (p *slotPair) write(payload []byte) error {
 			return err
 		}
 	}
-	if err := syncData(f); err != nil {
+	if err := f.Sync(); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package node
-
-import "os"
-
-// syncData flushes f (fsync: fdatasync is Linux's).
-func syncData(f *os.File) error { return f.Sync() }
