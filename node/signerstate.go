@@ -43,6 +43,9 @@ const (
 	signerValidFile  = "valid.rlp"  // consensus.ValidValue, RLP, as written before the valid slots
 )
 
+// signerStateRemedy ends the error of a signer state that cannot be read.
+const signerStateRemedy = "(restore it from this validator's own backup, or move it away to start with the double-sign watch)"
+
 // signerSlot is one slot's content, followed in the file by spaces up to the
 // slot's size (JSON allows trailing white space).
 type signerSlot struct {
@@ -118,7 +121,7 @@ func (p *slotPair) read() (slots []intactSlot, exists bool, err error) {
 		slots[0], slots[1] = slots[1], slots[0]
 	}
 	if torn > 0 && len(slots) == 0 {
-		return nil, true, fmt.Errorf("signer state %s: no intact slot in %s and %s (restore it from this validator's own backup, or move it away to start with the double-sign watch)", p.dir, p.names[0], p.names[1])
+		return nil, true, fmt.Errorf("signer state %s: no intact slot in %s and %s %s", p.dir, p.names[0], p.names[1], signerStateRemedy)
 	}
 	if len(slots) > 0 {
 		p.seq = slots[0].seq
@@ -197,7 +200,7 @@ func (s *signerState) load() (st consensus.StartState, exists bool, err error) {
 		return st, false, err
 	}
 	fail := func(err error) (consensus.StartState, bool, error) {
-		return st, false, fmt.Errorf("signer state %s: %w (restore it from this validator's own backup, or move it away to start with the double-sign watch)", s.dir, err)
+		return st, false, fmt.Errorf("signer state %s: %w %s", s.dir, err, signerStateRemedy)
 	}
 	if st.Safety, err = consensus.DecodeSafetyRecord(safety); err != nil {
 		return fail(err)
@@ -208,11 +211,13 @@ func (s *signerState) load() (st consensus.StartState, exists bool, err error) {
 	}
 	if !validExists {
 		legacy, err := readIfExists(filepath.Join(s.dir, signerValidFile))
-		if err != nil || legacy == nil {
-			return st, err == nil, err
+		if err != nil {
+			return st, false, err
 		}
-		if st.Valid, err = consensus.DecodeValidValue(legacy); err != nil {
-			return fail(err)
+		if legacy != nil {
+			if st.Valid, err = consensus.DecodeValidValue(legacy); err != nil {
+				return fail(err)
+			}
 		}
 		return st, true, nil
 	}
