@@ -1,7 +1,7 @@
 package node
 
 import (
-	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/sovereign-ledger/sovereign/consensus"
 )
@@ -64,6 +65,8 @@ type signerState struct {
 	dir    string
 	record slotPair // consensus.SafetyRecord, JSON
 	valid  slotPair // consensus.ValidValue, RLP as a JSON string
+	// validBuf is the valid value's slot payload, kept between saves.
+	validBuf []byte
 }
 
 func newSignerState(dataDir string) *signerState {
@@ -85,6 +88,7 @@ type slotPair struct {
 	// process); a file is synced into the directory on its first write.
 	size  [2]int64
 	known [2]bool
+	buf   []byte // the slot being written, kept between writes
 }
 
 func (p *slotPair) path(seq uint64) string { return filepath.Join(p.dir, p.names[seq%2]) }
@@ -129,19 +133,16 @@ func (p *slotPair) read() (slots []intactSlot, exists bool, err error) {
 	return slots, exists, nil
 }
 
-// write writes payload into the slot after p.seq, in place, and syncs it;
-// the first write of each slot file also syncs the directory, so that the
-// file itself survives a crash. The slot is padded with spaces to its
-// file's size, or to the next slotBlock if the value has outgrown it, so
-// that the size stays put; a file more than four times what the value
-// needs (after one huge block) is cut back.
+// write writes payload, compact JSON, into the slot after p.seq, in place,
+// and syncs it; the first write of each slot file also syncs the directory,
+// so that the file itself survives a crash. The slot is padded with spaces
+// to its file's size, or to the next slotBlock if the value has outgrown
+// it, so that the size stays put; a file more than four times what the
+// value needs (after one huge block) is cut back.
 func (p *slotPair) write(payload []byte) error {
 	seq := p.seq + 1
 	i := seq % 2
-	frame, err := json.Marshal(signerSlot{Seq: seq, CRC32: crc32.ChecksumIEEE(payload), Record: payload})
-	if err != nil {
-		return err
-	}
+	p.buf = appendSlot(p.buf[:0], seq, payload)
 	f, err := os.OpenFile(p.path(seq), os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
@@ -155,12 +156,14 @@ func (p *slotPair) write(payload []byte) error {
 		}
 		p.size[i] = fi.Size()
 	}
-	size := (int64(len(frame)) + slotBlock - 1) / slotBlock * slotBlock
+	size := (int64(len(p.buf)) + slotBlock - 1) / slotBlock * slotBlock
 	if p.size[i] > size && p.size[i] <= 4*size {
 		size = p.size[i]
 	}
-	padded := append(frame, bytes.Repeat([]byte{' '}, int(size)-len(frame))...)
-	if _, err := f.WriteAt(padded, 0); err != nil {
+	for len(p.buf) < int(size) {
+		p.buf = append(p.buf, ' ')
+	}
+	if _, err := f.WriteAt(p.buf, 0); err != nil {
 		return err
 	}
 	if p.size[i] > size {
@@ -181,6 +184,27 @@ func (p *slotPair) write(payload []byte) error {
 	}
 	p.size[i], p.known[i], p.seq = size, true, seq
 	return nil
+}
+
+// appendSlot appends the slot holding payload, compact JSON, at seq: what
+// json.Marshal makes of a signerSlot, without its second pass over the
+// payload (a quarter of a save's CPU with the valid value).
+func appendSlot(b []byte, seq uint64, payload []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"crc32":`...)
+	b = strconv.AppendUint(b, uint64(crc32.ChecksumIEEE(payload)), 10)
+	b = append(b, `,"record":`...)
+	b = append(b, payload...)
+	return append(b, '}')
+}
+
+// appendValid appends the valid value's RLP as a JSON string (base64, as
+// json.Marshal writes bytes).
+func appendValid(b []byte, v *consensus.ValidValue) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, v.Encode())
+	return append(b, '"')
 }
 
 // load reads the newest intact record and the valid value it names; exists
@@ -287,11 +311,8 @@ func (s *signerState) save(safety *consensus.SafetyRecord, valid *consensus.Vali
 		return fmt.Errorf("signer state: %w", err)
 	}
 	if valid != nil {
-		payload, err := json.Marshal(valid.Encode())
-		if err == nil {
-			err = s.valid.write(payload)
-		}
-		if err != nil {
+		s.validBuf = appendValid(s.validBuf[:0], valid)
+		if err := s.valid.write(s.validBuf); err != nil {
 			return fmt.Errorf("write signer valid value: %w", err)
 		}
 	}

@@ -3,6 +3,8 @@ package node
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"encoding/json"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/sovereign-ledger/sovereign/chain"
 	"github.com/sovereign-ledger/sovereign/consensus"
 	"github.com/sovereign-ledger/sovereign/devnet"
+	"pgregory.net/rapid"
 )
 
 // TestSignerStateResume: the table of how a validator resumes signing from
@@ -481,3 +484,37 @@ var testValidKeys = sync.OnceValue(func() []*ecdsa.PrivateKey {
 	}
 	return keys
 })
+
+// TestSignerSlotEncoding: a slot is written as json.Marshal would write it,
+// so that older versions and any JSON tool read it, for any record and
+// valid value.
+func TestSignerSlotEncoding(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		rec := consensus.SafetyRecord{
+			Height:      rapid.Uint64().Draw(t, "height"),
+			Round:       rapid.Uint32().Draw(t, "round"),
+			Step:        consensus.RoundStep(rapid.IntRange(0, 3).Draw(t, "step")),
+			LockedRound: rapid.Int32Min(-1).Draw(t, "locked"),
+			ValidRound:  rapid.Int32Min(-1).Draw(t, "valid"),
+		}
+		copy(rec.LockedBlock[:], rapid.SliceOfN(rapid.Byte(), 32, 32).Draw(t, "block"))
+		seq := rapid.Uint64().Draw(t, "seq")
+		v := &consensus.ValidValue{Round: rec.Round, Block: &chain.Block{Header: &chain.Header{ChainID: rapid.String().Draw(t, "chain"), Height: rec.Height}}}
+		validJSON, err := json.Marshal(v.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendValid(nil, v); !bytes.Equal(got, validJSON) {
+			t.Fatalf("valid payload %s, json.Marshal %s", got, validJSON)
+		}
+		for _, payload := range [][]byte{rec.Encode(), validJSON} {
+			want, err := json.Marshal(signerSlot{Seq: seq, CRC32: crc32.ChecksumIEEE(payload), Record: payload})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := appendSlot(nil, seq, payload); !bytes.Equal(got, want) {
+				t.Fatalf("slot %s, json.Marshal %s", got, want)
+			}
+		}
+	})
+}
