@@ -276,11 +276,11 @@ func namesValid(r *consensus.SafetyRecord, v *consensus.ValidValue) bool {
 // nothing.
 func (s *signerState) newestRecord() ([]byte, error) {
 	slots, exists, err := s.record.read()
-	if err != nil || exists {
-		if len(slots) == 0 {
-			return nil, err
-		}
-		return slots[0].payload, nil
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return slots[0].payload, nil // read fails when none is intact
 	}
 	return readIfExists(filepath.Join(s.dir, signerLegacyFile))
 }
