@@ -78,32 +78,76 @@ func DecodeBlockKnown(raw []byte, known TxLookup) (*Block, error) {
 	return b, nil
 }
 
-// wireBlockRaw is wireBlock with each transaction left encoded.
-type wireBlockRaw struct {
-	Header *Header
-	Txs    []rlp.RawValue
-}
-
+// decode walks the block's two fields with rlp's Split functions, so that
+// each transaction is a view of raw (decoding copies what it keeps) and can
+// be looked up by its hash before anything is decoded; the header goes
+// through reflection. It accepts exactly what rlp.DecodeBytes accepts for
+// wireBlock (TestDecodeBlockKnownMatchesRLP).
 func (b *Block) decode(raw []byte, known TxLookup) error {
-	var w wireBlockRaw
-	if err := rlp.DecodeBytes(raw, &w); err != nil {
+	fields, rest, err := rlp.SplitList(raw)
+	if err != nil {
 		return err
 	}
-	txs := make([]*Tx, len(w.Txs))
-	for i, enc := range w.Txs {
-		h := crypto.Keccak256Hash(enc)
-		if known != nil {
-			if txs[i] = known(h); txs[i] != nil {
-				continue
-			}
+	if len(rest) > 0 {
+		return rlp.ErrMoreThanOneValue
+	}
+	header, fields, err := splitRaw(fields)
+	if err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	h := new(Header)
+	if err := rlp.DecodeBytes(header, h); err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	list, fields, err := splitRaw(fields)
+	if err != nil {
+		return fmt.Errorf("transactions: %w", err)
+	}
+	if len(fields) > 0 {
+		return errTooManyFields
+	}
+	encs, _, err := rlp.SplitList(list) // list is one whole value: nothing after it
+	if err != nil {
+		return fmt.Errorf("transactions: %w", err)
+	}
+	var txs []*Tx
+	for len(encs) > 0 {
+		var enc []byte
+		if enc, encs, err = splitRaw(encs); err != nil {
+			return fmt.Errorf("transaction %d: %w", len(txs), err)
 		}
-		txs[i] = new(Tx)
-		if err := txs[i].decodeHashed(enc, h); err != nil {
-			return fmt.Errorf("transaction %d: %w", i, err)
+		tx, err := knownOrDecoded(enc, known)
+		if err != nil {
+			return fmt.Errorf("transaction %d: %w", len(txs), err)
+		}
+		txs = append(txs, tx)
+	}
+	b.Header, b.Txs, b.decoded = h, txs, true
+	return nil
+}
+
+// splitRaw splits the first RLP value, whole, off b.
+func splitRaw(b []byte) (value, rest []byte, err error) {
+	if len(b) == 0 {
+		return nil, nil, errTooFewFields
+	}
+	if _, _, rest, err = rlp.Split(b); err != nil {
+		return nil, nil, err
+	}
+	return b[:len(b)-len(rest)], rest, nil
+}
+
+// knownOrDecoded is the node's copy of the transaction encoded as enc, or
+// enc decoded.
+func knownOrDecoded(enc []byte, known TxLookup) (*Tx, error) {
+	h := crypto.Keccak256Hash(enc)
+	if known != nil {
+		if tx := known(h); tx != nil {
+			return tx, nil
 		}
 	}
-	b.Header, b.Txs, b.decoded = w.Header, txs, true
-	return nil
+	tx := new(Tx)
+	return tx, tx.decodeHashed(enc, h)
 }
 
 // Hash is the header's hash.

@@ -30,11 +30,7 @@ func TestDecodeBlockKnownMatchesRLP(t *testing.T) {
 			}
 		}
 		raw := blk.Bytes()
-		damaged := rapid.Bool().Draw(t, "damaged")
-		if damaged {
-			i := rapid.IntRange(0, len(raw)-1).Draw(t, "at")
-			raw[i] = rapid.Byte().Draw(t, "to")
-		}
+		raw = damage(t, raw)
 		var want wireBlock
 		wantErr := rlp.DecodeBytes(raw, &want)
 		got, err := DecodeBlockKnown(raw, func(h common.Hash) *Tx { return known[h] })
@@ -53,6 +49,27 @@ func TestDecodeBlockKnownMatchesRLP(t *testing.T) {
 			}
 		}
 	})
+}
+
+// damage makes up to three edits to raw: a byte changed, the end cut off,
+// a byte inserted or bytes appended.
+func damage(t *rapid.T, raw []byte) []byte {
+	for n := rapid.IntRange(0, 3).Draw(t, "edits"); n > 0; n-- {
+		switch rapid.IntRange(0, 3).Draw(t, "edit") {
+		case 0:
+			if len(raw) > 0 {
+				raw[rapid.IntRange(0, len(raw)-1).Draw(t, "at")] = rapid.Byte().Draw(t, "to")
+			}
+		case 1:
+			raw = raw[:rapid.IntRange(0, len(raw)).Draw(t, "len")]
+		case 2:
+			i := rapid.IntRange(0, len(raw)).Draw(t, "insertAt")
+			raw = append(raw[:i:i], append([]byte{rapid.Byte().Draw(t, "byte")}, raw[i:]...)...)
+		case 3:
+			raw = append(raw, rapid.SliceOfN(rapid.Byte(), 1, 3).Draw(t, "tail")...)
+		}
+	}
+	return raw
 }
 
 // BenchmarkDecodeBlock decodes a block of 2,000 transfers the node has met
