@@ -70,6 +70,9 @@ type Config struct {
 	P2PListen []string // multiaddrs, e.g. /ip4/127.0.0.1/tcp/30300
 	Bootnodes []string // multiaddrs ending in /p2p/PEER_ID
 	Observers []string // peer ids admitted besides the validators
+	// P2PMeshDegree is gossipsub's mesh degree (p2p.Config.MeshDegree);
+	// 0: p2p.DefaultMeshDegree.
+	P2PMeshDegree int
 	// NodeKey is the libp2p identity; default: the validator key, or for an
 	// observer a key kept in DATADIR/nodekey.
 	NodeKey *ecdsa.PrivateKey

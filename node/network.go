@@ -83,6 +83,7 @@ func (n *Node) startNetwork() error {
 		Bootnodes:  boot,
 		Validators: vals,
 		Observers:  observers,
+		MeshDegree: n.cfg.P2PMeshDegree,
 		Blocks:     blockSource{n},
 		Snapshots:  n.snapshotSource(),
 		Log:        n.log,

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/sovereign-ledger/sovereign/node"
+	"github.com/sovereign-ledger/sovereign/p2p"
 	"github.com/urfave/cli/v2"
 )
 
@@ -29,6 +30,8 @@ var nodeCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "p2p.listen", Usage: "libp2p listen multiaddrs, e.g. /ip4/0.0.0.0/tcp/30300 (absent: no network, a lone validator)", EnvVars: []string{"SOV_P2P_LISTEN"}},
 		&cli.StringSliceFlag{Name: "p2p.bootnodes", Usage: "peers to connect to, multiaddrs ending in /p2p/PEER_ID (comma-separated)", EnvVars: []string{"SOV_P2P_BOOTNODES"}},
 		&cli.StringSliceFlag{Name: "p2p.observers", Usage: "peer ids of observer nodes admitted besides the validators", EnvVars: []string{"SOV_P2P_OBSERVERS"}},
+		&cli.IntFlag{Name: "p2p.mesh-degree", Value: p2p.DefaultMeshDegree, EnvVars: []string{"SOV_P2P_MESH_DEGREE"},
+			Usage: fmt.Sprintf("peers each node relays every gossip message to (%d-%d); validators all connected to one another can lower it to cut redundant copies (docs/OPERATIONS.md)", p2p.MinMeshDegree, p2p.MaxMeshDegree)},
 		// Test only (faultnet's clock-skew runs): shifts the node's clock.
 		&cli.DurationFlag{Name: "clock.offset", Hidden: true, Usage: "shift the node's wall clock by this much (tests of clock skew only)"},
 		dbDeepCheckFlag,
@@ -58,7 +61,8 @@ func runNode(c *cli.Context) error {
 		DataDir: c.String("datadir"), Genesis: g, RPCAddr: c.String(rpcAddrFlag.Name), Logger: log,
 		DoubleSignCheckHeights: c.Int("signer.double-sign-check-heights"),
 		P2PListen:              c.StringSlice("p2p.listen"), Bootnodes: c.StringSlice("p2p.bootnodes"), Observers: c.StringSlice("p2p.observers"),
-		DeepCheck: c.Bool(dbDeepCheckFlag.Name),
+		P2PMeshDegree: c.Int("p2p.mesh-degree"),
+		DeepCheck:     c.Bool(dbDeepCheckFlag.Name),
 	}
 	if off := c.Duration("clock.offset"); off != 0 {
 		log.Warn("clock offset set: this node's clock is deliberately wrong (a test of clock skew)", "offset", off)
