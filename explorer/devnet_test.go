@@ -38,7 +38,18 @@ func TestDevnetScreenshot(t *testing.T) {
 		t.Fatalf("build: %v", err)
 	}
 	rpcPort, p2pPort := freePort(t), 20000+rand.IntN(30000)
-	cmd := exec.Command(bin, "devnet", "--dir", t.TempDir(), "--rpc.addr", fmt.Sprintf("127.0.0.1:%d", rpcPort), "--p2p.port", fmt.Sprint(p2pPort))
+	dir := t.TempDir()
+	t.Cleanup(func() { // runs before dir is removed
+		if !t.Failed() {
+			return
+		}
+		logs, _ := filepath.Glob(filepath.Join(dir, "node*.log"))
+		for _, l := range logs {
+			raw, _ := os.ReadFile(l)
+			t.Logf("--- %s (last 4,000 bytes) ---\n%s", filepath.Base(l), raw[max(0, len(raw)-4000):])
+		}
+	})
+	cmd := exec.Command(bin, "devnet", "--dir", dir, "--rpc.addr", fmt.Sprintf("127.0.0.1:%d", rpcPort), "--p2p.port", fmt.Sprint(p2pPort))
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
