@@ -191,6 +191,32 @@ func TestBrowserFollowsChain(t *testing.T) {
 		}
 		screenshot(browser, t, shots, strings.ReplaceAll(strings.Split(page.hash, "/")[1], "#", "")+".png")
 	}
+
+	// A block page that loads while final blocks arrive is shown: a live
+	// update of a page that does not change once counted as a render, made
+	// the navigation's render stale, and left the previous page up (seen
+	// in CI on a loaded machine). The block's fetch is slowed here so that
+	// blocks certainly arrive while it loads.
+	if _, err := chromedp.Run(browser, chromedp.Evaluate[bool](`(() => {
+		const f = window.fetch;
+		window.fetch = async (u, o) => {
+			if (o && o.body && o.body.includes('"sov_getBlockByNumber"')) await new Promise((r) => setTimeout(r, 2500));
+			return f(u, o);
+		};
+		location.hash = '#/bank/`+bankA+`';
+		return true;
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(browser, `document.querySelector('main').textContent.includes('Mismatched')`, 30*time.Second); err != nil {
+		t.Fatalf("bank page: %v", err)
+	}
+	if _, err := chromedp.Run(browser, chromedp.Evaluate[string](`location.hash = '#/block/3'`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(browser, `document.querySelector('main').textContent.includes('Commit certificate')`, 30*time.Second); err != nil {
+		t.Fatalf("a block page loading while blocks arrive was never shown: %q", text(browser, t, "main"))
+	}
 }
 
 func location(ctx context.Context) string {

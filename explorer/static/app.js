@@ -473,10 +473,13 @@ function hidden() {
 // ---- Router, live updates ---------------------------------------------
 
 async function render(fromLive = false) {
-  const mine = ++rendering;
   const path = location.hash.replace(/^#\/?/, '');
   const route = routes.find(([re]) => re.test(path));
+  // A live update of a page that does not change must not count as a
+  // render: it would make the navigation render still in flight stale,
+  // and the old page would stay up.
   if (fromLive && route && !route[2]) return;
+  const mine = ++rendering;
   try {
     if (!info || fromLive) info = await rpc('sov_chainInfo');
     if (!genesis) genesis = await rpc('sov_genesis');
