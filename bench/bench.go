@@ -447,8 +447,13 @@ func (f *finalTracker) report(start time.Time, hashes []common.Hash, submitted m
 	return r
 }
 
-// follow subscribes to final blocks over WebSocket and feeds each block's
-// transactions to the tracker.
+// follow feeds the tracker every final block from the first one it hears
+// of, in order. New heads arrive over a WebSocket subscription; a head it
+// missed, a block fetch that failed, or a subscription the node dropped
+// (a loaded node drops slow subscribers) is made up by fetching every
+// height up to the latest it knows, and a poll of the final height every
+// followPoll keeps it going without the subscription: a lost head must
+// not read as a stalled chain.
 func follow(ctx context.Context, httpURL string, f *finalTracker) (func(), error) {
 	wsURL := "ws" + strings.TrimPrefix(httpURL, "http")
 	wc, err := wallet.DialContext(ctx, wsURL)
@@ -464,16 +469,32 @@ func follow(ctx context.Context, httpURL string, f *finalTracker) (func(), error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		next := uint64(0) // the first height not yet fed; 0 until the first head
+		catchUp := func(final uint64) {
+			if next == 0 {
+				next = final
+			}
+			for ; next <= final; next++ {
+				b, err := wc.BlockByNumber(ctx, rpc.Height(next), false)
+				if err != nil {
+					return // again at the next head or poll
+				}
+				f.add(b, time.Now())
+			}
+		}
+		poll := time.NewTicker(followPoll)
+		defer poll.Stop()
+		subErr := sub.Err()
 		for {
 			select {
 			case h := <-heads:
-				seen := time.Now()
-				b, err := wc.BlockByNumber(ctx, rpc.Height(h.Height), false)
-				if err == nil {
-					f.add(b, seen)
+				catchUp(h.Height)
+			case <-poll.C:
+				if info, err := wc.ChainInfo(ctx); err == nil {
+					catchUp(info.FinalHeight)
 				}
-			case <-sub.Err():
-				return
+			case <-subErr:
+				subErr = nil // the poll carries on
 			case <-ctx.Done():
 				return
 			}
@@ -481,3 +502,7 @@ func follow(ctx context.Context, httpURL string, f *finalTracker) (func(), error
 	}()
 	return func() { sub.Unsubscribe(); wc.Close(); <-done }, nil
 }
+
+// followPoll is how often follow asks for the final height besides the
+// subscription.
+const followPoll = 500 * time.Millisecond
