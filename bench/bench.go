@@ -469,19 +469,8 @@ func follow(ctx context.Context, httpURL string, f *finalTracker) (func(), error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		next := uint64(0) // the first height not yet fed; 0 until the first head
-		catchUp := func(final uint64) {
-			if next == 0 {
-				next = final
-			}
-			for ; next <= final; next++ {
-				b, err := wc.BlockByNumber(ctx, rpc.Height(next), false)
-				if err != nil {
-					return // again at the next head or poll
-				}
-				f.add(b, time.Now())
-			}
-		}
+		feed := &blockFeed{fetch: func(h uint64) (*rpc.Block, error) { return wc.BlockByNumber(ctx, rpc.Height(h), false) }, add: f.add}
+		catchUp := feed.upTo
 		poll := time.NewTicker(followPoll)
 		defer poll.Stop()
 		subErr := sub.Err()
@@ -501,6 +490,29 @@ func follow(ctx context.Context, httpURL string, f *finalTracker) (func(), error
 		}
 	}()
 	return func() { sub.Unsubscribe(); wc.Close(); <-done }, nil
+}
+
+// blockFeed hands every height from the first it is told of to add, in
+// order, once each, however the final heights it is told of skip.
+type blockFeed struct {
+	next  uint64 // the first height not yet fed; 0 until the first
+	fetch func(height uint64) (*rpc.Block, error)
+	add   func(b *rpc.Block, seen time.Time)
+}
+
+// upTo feeds every height up to final; a failed fetch stops it there, to
+// be tried again at the next call.
+func (f *blockFeed) upTo(final uint64) {
+	if f.next == 0 {
+		f.next = final
+	}
+	for ; f.next <= final; f.next++ {
+		b, err := f.fetch(f.next)
+		if err != nil {
+			return
+		}
+		f.add(b, time.Now())
+	}
 }
 
 // followPoll is how often follow asks for the final height besides the
