@@ -106,6 +106,21 @@ func txNetwork(t testing.TB, i int, v *txValidator) *Network {
 	return startNetwork(t, i, func(c *Config) { c.Topics = map[Topic]Validator{TopicTxs: v.validate} })
 }
 
+// publishUntilSeen publishes fresh transactions of sender from n until one
+// reaches in: relaying starts once the mesh has formed, which takes a
+// heartbeat or two.
+func publishUntilSeen(t *testing.T, n *Network, in *inbox, sender *ecdsa.PrivateKey) {
+	t.Helper()
+	var sent []common.Hash
+	eventually(t, "a transaction relayed", func() bool {
+		tx := signedTx(t, testChainID, uint64(len(sent)), sender)
+		sent = append(sent, tx.Hash())
+		publish(t, n, tx.Bytes())
+		time.Sleep(100 * time.Millisecond)
+		return slices.ContainsFunc(sent, in.has)
+	})
+}
+
 func topicPeers(n *Network, t Topic) []peer.ID { return n.topics[t].ListPeers() }
 
 func publish(t testing.TB, n *Network, data []byte) {
@@ -135,14 +150,7 @@ func TestGossipValidatorGatesRelay(t *testing.T) {
 
 	// Valid transactions reach c once b's mesh includes it.
 	sender := testKey(t, 100)
-	var sent []common.Hash
-	eventually(t, "a valid transaction relayed to c", func() bool {
-		tx := signedTx(t, testChainID, uint64(len(sent)), sender)
-		sent = append(sent, tx.Hash())
-		publish(t, a, tx.Bytes())
-		time.Sleep(100 * time.Millisecond)
-		return slices.ContainsFunc(sent, inC.has)
-	})
+	publishUntilSeen(t, a, inC, sender)
 
 	badSig := signedTx(t, testChainID, 1000, sender).Bytes()
 	badSig[len(badSig)-1] = 7 // the recovery id, which must be 0 or 1

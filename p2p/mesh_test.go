@@ -3,9 +3,7 @@ package p2p
 import (
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 )
 
@@ -55,15 +53,7 @@ func TestSmallestMeshRelays(t *testing.T) {
 	eventually(t, "topic peers a-b-c", func() bool {
 		return slices.Contains(topicPeers(a, TopicTxs), b.ID()) && len(topicPeers(b, TopicTxs)) == 2
 	})
-	sender := testKey(t, 100)
-	var sent []common.Hash
-	eventually(t, "a transaction relayed to c", func() bool {
-		tx := signedTx(t, testChainID, uint64(len(sent)), sender)
-		sent = append(sent, tx.Hash())
-		publish(t, a, tx.Bytes())
-		time.Sleep(100 * time.Millisecond)
-		return slices.ContainsFunc(sent, inC.has)
-	})
+	publishUntilSeen(t, a, inC, testKey(t, 100))
 }
 
 func rangeInts(from, to int) []int {
