@@ -127,6 +127,18 @@ func newSender(c *cli.Context) (*sender, error) {
 	return &sender{key: key, client: client}, nil
 }
 
+// submitOn is a transaction command about one record named by --flag (an
+// escrow, a proposal, a payment awaiting approval): the id, then submit.
+func submitOn(flag string, send func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		id, err := parseHash("--"+flag, c.String(flag))
+		if err != nil {
+			return err
+		}
+		return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) { return send(ctx, c, s, id) })
+	}
+}
+
 // submit is the shared tail of every transaction command: unlock --from
 // and the --cosign keys, dial --rpc, build and sign the transaction, then
 // send it and report it (and --wait), or with --out write it to a file
@@ -178,25 +190,13 @@ func walletHold(c *cli.Context) error {
 	}, func(r *txResult) { id := r.Hash; r.Escrow = &id })
 }
 
-func walletRelease(c *cli.Context) error {
-	id, err := parseHash("--escrow", c.String("escrow"))
-	if err != nil {
-		return err
-	}
-	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
-		return s.client.Release(ctx, s.key, id, c.String("amount"))
-	})
-}
+var walletRelease = submitOn("escrow", func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
+	return s.client.Release(ctx, s.key, id, c.String("amount"))
+})
 
-func walletRefund(c *cli.Context) error {
-	id, err := parseHash("--escrow", c.String("escrow"))
-	if err != nil {
-		return err
-	}
-	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
-		return s.client.Refund(ctx, s.key, id)
-	})
-}
+var walletRefund = submitOn("escrow", func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
+	return s.client.Refund(ctx, s.key, id)
+})
 
 // unlockWithdrawalKey decrypts --withdrawal-key, if given.
 func unlockWithdrawalKey(c *cli.Context) (*ecdsa.PrivateKey, error) {

@@ -205,15 +205,9 @@ func governancePropose(c *cli.Context) error {
 	})
 }
 
-func governanceVote(c *cli.Context) error {
-	id, err := parseHash("--proposal", c.String("proposal"))
-	if err != nil {
-		return err
-	}
-	return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) {
-		return s.client.Vote(ctx, s.key, id)
-	})
-}
+var governanceVote = submitOn("proposal", func(ctx context.Context, _ *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
+	return s.client.Vote(ctx, s.key, id)
+})
 
 func governanceList(c *cli.Context) error {
 	ctx, client, done, err := connect(c)

@@ -83,20 +83,20 @@ func walletPolicyCommands() []*cli.Command {
 		},
 		{
 			Name: "approve", Usage: "approve a payment waiting for you (--from the supervisor): it executes now",
-			Flags: signerFlags(paymentFlag()), Action: approvalAction(func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
+			Flags: signerFlags(paymentFlag()), Action: submitOn("payment", func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
 				return s.client.ApprovePayment(ctx, s.key, id)
 			}),
 		},
 		{
 			Name: "reject", Usage: "reject a payment waiting for you (--from the supervisor): its funds never move",
 			Flags: signerFlags(paymentFlag(), &cli.StringFlag{Name: "reason", Value: "rejected_by_supervisor", Category: catTx, Usage: "reason code (letters, digits, '_' or '-')"}),
-			Action: approvalAction(func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
+			Action: submitOn("payment", func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
 				return s.client.RejectPayment(ctx, s.key, id, c.String("reason"))
 			}),
 		},
 		{
 			Name: "recall", Usage: "withdraw your own payment (--from the payer) while it waits for the supervisor",
-			Flags: signerFlags(paymentFlag()), Action: approvalAction(func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
+			Flags: signerFlags(paymentFlag()), Action: submitOn("payment", func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error) {
 				return s.client.RecallPayment(ctx, s.key, id)
 			}),
 		},
@@ -251,18 +251,6 @@ func joinAddresses(as []common.Address) string {
 		s[i] = a.Hex()
 	}
 	return strings.Join(s, ",")
-}
-
-// approvalAction is the body of approve, reject and recall: --payment,
-// then the answer.
-func approvalAction(answer func(ctx context.Context, c *cli.Context, s *sender, id common.Hash) (*chain.Tx, error)) cli.ActionFunc {
-	return func(c *cli.Context) error {
-		id, err := parseHash("--payment", c.String("payment"))
-		if err != nil {
-			return err
-		}
-		return submit(c, func(ctx context.Context, s *sender) (*chain.Tx, error) { return answer(ctx, c, s, id) })
-	}
 }
 
 func listApprovals(c *cli.Context) error {
