@@ -343,8 +343,9 @@ func ParseBootnodes(addrs []string) ([]peer.AddrInfo, error) {
 // sends its message to all its peers (flood publish), and validators are
 // all connected to one another, so among validators the mesh only carries
 // redundant copies: each node relays each message to about d peers, and
-// receives about d copies of it. A smaller d saves those copies (at 7
-// validators, d = 2 took a third off the CPU per height, docs/PERFORMANCE.md)
+// receives about d copies of it. A smaller d saves those copies (at 10
+// validators, d = 2 took a third off the CPU per height; at 7, a tenth to
+// a third; docs/PERFORMANCE.md)
 // and still covers a broken link, since each node keeps at least d-1
 // relays; observers, which reach validators only through the mesh, then
 // lean more on block sync.
